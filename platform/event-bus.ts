@@ -1,0 +1,53 @@
+/**
+ * The one interface between gateways and Central. Implementations: the in-process bus
+ * (embedded default) and Kafka (production). Both run tests/contract/event-bus.contract.ts.
+ *
+ * Semantics, which mirror Kafka so the embedded path cannot hide a production bug:
+ * - `publish` resolves only once the bus has accepted every record (Kafka: acks from all ISRs).
+ * - Records with the same key keep their order.
+ * - Every consumer group sees every record; within a group each record goes to one member.
+ * - Delivery is at-least-once: a record is committed after its handler resolves; if the handler
+ *   throws, the same record is delivered again (after a backoff) before any later record of its key.
+ */
+export interface BusRecord {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface ConsumedRecord extends BusRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Milliseconds since the epoch at which the bus accepted the record. */
+  timestamp: number;
+}
+
+export type RecordHandler = (record: ConsumedRecord) => Promise<void>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  /** Where a group with no committed position starts. Default: only new records. */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export type BusState = "connecting" | "connected" | "disconnected" | "closed";
+
+export interface BusHealth {
+  state: BusState;
+  /** Times the bus connection was re-established after a loss. */
+  reconnects: number;
+  lastError?: string;
+}
+
+export interface EventBus {
+  readonly kind: "in-process" | "kafka";
+  publish(topic: string, records: BusRecord[]): Promise<void>;
+  subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription>;
+  health(): BusHealth;
+  close(): Promise<void>;
+}

@@ -1,0 +1,172 @@
+import { Backoff, delay } from "./backoff.ts";
+import type {
+  BusHealth,
+  BusRecord,
+  ConsumedRecord,
+  EventBus,
+  RecordHandler,
+  SubscribeOptions,
+  Subscription,
+} from "./event-bus.ts";
+
+interface Member {
+  handler: RecordHandler;
+  closed: boolean;
+}
+
+interface Group {
+  /** Offset of the next record to deliver (the committed position). */
+  position: number;
+  members: Member[];
+  running: boolean;
+  /** The member whose handler is running now, if any. */
+  current?: Member;
+}
+
+interface TopicLog {
+  /** Offset of records[0]; older records were trimmed by retention. */
+  base: number;
+  records: ConsumedRecord[];
+  groups: Map<string, Group>;
+}
+
+/** Topic logs shared by the buses attached to one hub, as processes share one Kafka cluster. */
+export interface InProcessHub {
+  readonly topics: Map<string, TopicLog>;
+}
+
+export function createInProcessHub(): InProcessHub {
+  return { topics: new Map() };
+}
+
+export interface InProcessBusOptions {
+  hub?: InProcessHub;
+  /** Records kept per topic for groups that start from the beginning. */
+  maxRetained?: number;
+  onHandlerError?: (error: unknown, record: ConsumedRecord) => void;
+}
+
+/**
+ * The embedded stand-in for Kafka: one partition per topic, committed positions per consumer
+ * group, redelivery until the handler succeeds. It lives in memory: durability on the embedded
+ * path comes from the gateway's disk queue and Central's database, not from the bus.
+ */
+export class InProcessBus implements EventBus {
+  readonly kind = "in-process" as const;
+  private readonly topics: Map<string, TopicLog>;
+  private readonly maxRetained: number;
+  private readonly members = new Set<{ member: Member; group: Group }>();
+  private closed = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: InProcessBusOptions = {}) {
+    this.maxRetained = options.maxRetained ?? 100_000;
+    this.topics = (options.hub ?? createInProcessHub()).topics;
+  }
+
+  async publish(topic: string, records: BusRecord[]): Promise<void> {
+    if (this.closed) throw new Error("Event bus is closed");
+    const log = this.log(topic);
+    for (const record of records) {
+      const offset = log.base + log.records.length;
+      log.records.push({ ...record, topic, partition: 0, offset: String(offset), timestamp: Date.now() });
+    }
+    const excess = log.records.length - this.maxRetained;
+    if (excess > 0) {
+      log.records.splice(0, excess);
+      log.base += excess;
+    }
+    for (const group of log.groups.values()) this.kick(log, group);
+  }
+
+  async subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription> {
+    if (this.closed) throw new Error("Event bus is closed");
+    const log = this.log(topic);
+    let group = log.groups.get(options.groupId);
+    if (!group) {
+      group = { position: options.fromBeginning ? log.base : log.base + log.records.length, members: [], running: false };
+      log.groups.set(options.groupId, group);
+    }
+    const member: Member = { handler, closed: false };
+    group.members.push(member);
+    const entry = { member, group };
+    this.members.add(entry);
+    this.kick(log, group);
+    return {
+      close: async () => {
+        this.members.delete(entry);
+        await this.leave(log, group, member);
+      },
+    };
+  }
+
+  health(): BusHealth {
+    return { state: this.closed ? "closed" : "connected", reconnects: 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    for (const { member, group } of this.members) {
+      const log = [...this.topics.values()].find((l) => [...l.groups.values()].includes(group));
+      if (log) await this.leave(log, group, member);
+    }
+    this.members.clear();
+  }
+
+  /** Removes a member; waits until the group's loop is not inside that member's handler. */
+  private async leave(log: TopicLog, group: Group, member: Member): Promise<void> {
+    member.closed = true;
+    group.members = group.members.filter((m) => m !== member);
+    while (group.running && group.current === member) await delay(5);
+    this.kick(log, group);
+  }
+
+  private log(topic: string): TopicLog {
+    let log = this.topics.get(topic);
+    if (!log) {
+      log = { base: 0, records: [], groups: new Map() };
+      this.topics.set(topic, log);
+    }
+    return log;
+  }
+
+  /** Starts the group's delivery loop unless it is running; one loop per group keeps order. */
+  private kick(log: TopicLog, group: Group): void {
+    if (group.running || group.members.length === 0) return;
+    group.running = true;
+    queueMicrotask(() => {
+      void this.drain(log, group).finally(() => {
+        group.running = false;
+        // A publish that raced the loop's exit must not be stranded.
+        if (group.members.length > 0 && group.position < log.base + log.records.length) {
+          this.kick(log, group);
+        }
+      });
+    });
+  }
+
+  private async drain(log: TopicLog, group: Group): Promise<void> {
+    const backoff = new Backoff({ initialMs: 50, maxMs: 2_000 });
+    for (;;) {
+      const member = group.members[0];
+      if (!member || member.closed) return;
+      if (group.position < log.base) group.position = log.base;
+      const record = log.records[group.position - log.base];
+      if (!record) return;
+      group.current = member;
+      try {
+        await member.handler(record);
+        group.position += 1;
+        backoff.reset();
+      } catch (error) {
+        this.options.onHandlerError?.(error, record);
+        group.current = undefined;
+        await delay(backoff.next(), this.abort.signal);
+      } finally {
+        group.current = undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { isoTimestampSchema, messageIdSchema, entityIdSchema } from "./ids.ts";
+
+/** Every charger message carries its own unique id and the charger's clock. */
+const base = { id: messageIdSchema, ts: isoTimestampSchema };
+
+export const CHARGER_STATUSES = ["available", "reserved", "charging", "faulted", "unavailable"] as const;
+export const chargerStatusSchema = z.enum(CHARGER_STATUSES);
+
+const wh = z.number().finite().nonnegative();
+
+export const upstreamSchemas = {
+  boot: z.object({ ...base, vendor: z.string().max(128), model: z.string().max(128), firmware: z.string().max(128) }),
+  status: z.object({ ...base, status: chargerStatusSchema }),
+  heartbeat: z.object({ ...base }),
+  charging_started: z.object({ ...base, reservationId: entityIdSchema, meterStartWh: wh }),
+  meter: z.object({ ...base, reservationId: entityIdSchema, energyWh: wh, powerW: z.number().finite().nonnegative() }),
+  charging_stopped: z.object({ ...base, reservationId: entityIdSchema, meterStopWh: wh, reason: z.string().max(256) }),
+  fault: z.object({ ...base, code: z.string().max(128), message: z.string().max(1024) }),
+  fault_cleared: z.object({ ...base }),
+  command_result: z.object({
+    ...base,
+    commandId: entityIdSchema,
+    accepted: z.boolean(),
+    reason: z.string().max(256).optional(),
+  }),
+} as const;
+
+export type UpstreamType = keyof typeof upstreamSchemas;
+export const UPSTREAM_TYPES = Object.keys(upstreamSchemas) as UpstreamType[];
+
+export type UpstreamPayload<T extends UpstreamType = UpstreamType> = z.infer<(typeof upstreamSchemas)[T]>;
+
+/** A validated charger message: the type comes from the topic, the fields from the payload. */
+export type UpstreamMessage = {
+  [T in UpstreamType]: { type: T; payload: UpstreamPayload<T> };
+}[UpstreamType];
+
+export function isUpstreamType(value: string): value is UpstreamType {
+  return Object.hasOwn(upstreamSchemas, value);
+}

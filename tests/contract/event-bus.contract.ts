@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConsumedRecord, EventBus } from "../../platform/event-bus.ts";
+import { waitFor } from "../support/wait.ts";
+
+export interface EventBusFixture {
+  /** A connected bus; called several times (two buses model two processes where the kind allows). */
+  createBus(): Promise<EventBus>;
+  /** A topic name no other test uses. */
+  freshTopic(label: string): Promise<string>;
+  /** How long a record may take to arrive. */
+  deliveryTimeoutMs?: number;
+  teardown?(): Promise<void>;
+}
+
+/**
+ * The contract every EventBus implementation must meet; the in-process bus and Kafka both run it.
+ * Shaped after aedes-persistence's abstract.js: one suite, many implementations.
+ */
+export function eventBusContract(name: string, fixture: () => EventBusFixture): void {
+  describe(`EventBus contract: ${name}`, () => {
+    let fx: EventBusFixture;
+    let bus: EventBus;
+    const timeoutMs = () => fx.deliveryTimeoutMs ?? 5_000;
+
+    beforeAll(async () => {
+      fx = fixture();
+      bus = await fx.createBus();
+    });
+    afterAll(async () => {
+      await bus?.close();
+      await fx?.teardown?.();
+    });
+
+    const collect = () => {
+      const got: ConsumedRecord[] = [];
+      return { got, handler: async (r: ConsumedRecord) => void got.push(r) };
+    };
+
+    it("delivers records with the same key in publish order", async () => {
+      const topic = await fx.freshTopic("order");
+      const { got, handler } = collect();
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g` }, handler);
+      const values = Array.from({ length: 50 }, (_, i) => `m${i}`);
+      for (const v of values) await bus.publish(topic, [{ key: "cp-1", value: v }]);
+      await waitFor(() => got.length >= 50, { timeoutMs: timeoutMs(), what: "50 records" });
+      expect(got.map((r) => r.value)).toEqual(values);
+      expect(got.every((r) => r.key === "cp-1" && r.topic === topic)).toBe(true);
+      await sub.close();
+    });
+
+    it("keeps order per key when a batch mixes keys", async () => {
+      const topic = await fx.freshTopic("batch");
+      const { got, handler } = collect();
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g` }, handler);
+      const batch = Array.from({ length: 30 }, (_, i) => ({ key: `cp-${i % 3}`, value: String(i) }));
+      await bus.publish(topic, batch);
+      await waitFor(() => got.length >= 30, { timeoutMs: timeoutMs(), what: "30 records" });
+      for (const key of ["cp-0", "cp-1", "cp-2"]) {
+        const seen = got.filter((r) => r.key === key).map((r) => Number(r.value));
+        expect(seen).toEqual([...seen].sort((a, b) => a - b));
+        expect(seen).toHaveLength(10);
+      }
+      await sub.close();
+    });
+
+    it("gives every consumer group every record", async () => {
+      const topic = await fx.freshTopic("groups");
+      const a = collect();
+      const b = collect();
+      const subA = await bus.subscribe(topic, { groupId: `${topic}-a` }, a.handler);
+      const subB = await bus.subscribe(topic, { groupId: `${topic}-b` }, b.handler);
+      await bus.publish(topic, [{ key: "k", value: "1" }, { key: "k", value: "2" }]);
+      await waitFor(() => a.got.length >= 2 && b.got.length >= 2, { timeoutMs: timeoutMs(), what: "both groups" });
+      expect(a.got.map((r) => r.value)).toEqual(["1", "2"]);
+      expect(b.got.map((r) => r.value)).toEqual(["1", "2"]);
+      await subA.close();
+      await subB.close();
+    });
+
+    it("shares a group's records between its members without duplicates", async () => {
+      const topic = await fx.freshTopic("members");
+      const seen: string[] = [];
+      const handler = async (r: ConsumedRecord) => void seen.push(r.value);
+      const s1 = await bus.subscribe(topic, { groupId: `${topic}-g` }, handler);
+      const s2 = await bus.subscribe(topic, { groupId: `${topic}-g` }, handler);
+      const records = Array.from({ length: 20 }, (_, i) => ({ key: `cp-${i}`, value: String(i) }));
+      await bus.publish(topic, records);
+      await waitFor(() => seen.length >= 20, { timeoutMs: timeoutMs(), what: "20 records" });
+      expect(new Set(seen).size).toBe(20);
+      expect(seen).toHaveLength(20);
+      await s1.close();
+      await s2.close();
+    });
+
+    it("redelivers a record whose handler failed before any later record of its key", async () => {
+      const topic = await fx.freshTopic("retry");
+      const seen: string[] = [];
+      let failures = 0;
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g` }, async (r) => {
+        if (r.value === "2" && failures < 2) {
+          failures += 1;
+          throw new Error("Handler failed on purpose");
+        }
+        seen.push(r.value);
+      });
+      await bus.publish(topic, ["1", "2", "3"].map((value) => ({ key: "cp", value })));
+      await waitFor(() => seen.length >= 3, { timeoutMs: timeoutMs() * 2, what: "3 records after retries" });
+      expect(failures).toBe(2);
+      expect(seen).toEqual(["1", "2", "3"]);
+      await sub.close();
+    });
+
+    it("resumes a group from its committed position, and fromBeginning replays for a new group", async () => {
+      const topic = await fx.freshTopic("resume");
+      const first = collect();
+      const sub1 = await bus.subscribe(topic, { groupId: `${topic}-g` }, first.handler);
+      await bus.publish(topic, [{ key: "k", value: "a" }]);
+      await waitFor(() => first.got.length >= 1, { timeoutMs: timeoutMs(), what: "first record" });
+      await sub1.close();
+
+      await bus.publish(topic, [{ key: "k", value: "b" }]);
+      const second = collect();
+      const sub2 = await bus.subscribe(topic, { groupId: `${topic}-g`, fromBeginning: true }, second.handler);
+      await waitFor(() => second.got.length >= 1, { timeoutMs: timeoutMs(), what: "record published while away" });
+      expect(second.got.map((r) => r.value)).toEqual(["b"]);
+
+      const replay = collect();
+      const sub3 = await bus.subscribe(topic, { groupId: `${topic}-new`, fromBeginning: true }, replay.handler);
+      await waitFor(() => replay.got.length >= 2, { timeoutMs: timeoutMs(), what: "replay" });
+      expect(replay.got.map((r) => r.value)).toEqual(["a", "b"]);
+      await sub2.close();
+      await sub3.close();
+    });
+
+    it("delivers between two bus instances as between two processes", async () => {
+      const topic = await fx.freshTopic("cross");
+      const other = await fx.createBus();
+      try {
+        const { got, handler } = collect();
+        const sub = await other.subscribe(topic, { groupId: `${topic}-g` }, handler);
+        await bus.publish(topic, [{ key: "cp", value: "x", headers: { "message-id": "m1" } }]);
+        await waitFor(() => got.length >= 1, { timeoutMs: timeoutMs(), what: "cross-instance record" });
+        expect(got[0]?.value).toBe("x");
+        expect(got[0]?.headers?.["message-id"]).toBe("m1");
+        await sub.close();
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("reports itself connected, and refuses to publish once closed", async () => {
+      const extra = await fx.createBus();
+      expect(extra.health().state).toBe("connected");
+      await extra.close();
+      expect(extra.health().state).toBe("closed");
+      await expect(extra.publish(await fx.freshTopic("closed"), [{ key: "k", value: "v" }])).rejects.toThrow();
+    });
+  });
+}
