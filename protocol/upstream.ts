@@ -39,3 +39,5 @@ export type UpstreamMessage = {
 export function isUpstreamType(value: string): value is UpstreamType {
   return Object.hasOwn(upstreamSchemas, value);
 }
+
+export type ChargerStatus = z.infer<typeof chargerStatusSchema>;

@@ -1,0 +1,50 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../../platform/errors.ts";
+import { opsRoutes } from "../../platform/ops-routes.ts";
+import type { Registry } from "../../platform/metrics.ts";
+import type { AuthEnv } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
+import { createOnError, errorBody } from "./on-error.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { chargePointRoutes } from "./routes/charge-points.ts";
+import { driverRoutes } from "./routes/drivers.ts";
+import { reservationRoutes } from "./routes/reservations.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
+
+/** Central's HTTP surface. Web-standard only (Request in, Response out); serving is an adapter's job. */
+export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
+  const { ctx } = deps;
+  const app = new Hono<AuthEnv>();
+  const openapi = buildOpenApi();
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath || "unmatched";
+    ctx.metrics.httpDuration.observe(
+      { method: c.req.method, route, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: ctx.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError("payload_too_large", `Request body exceeds ${ctx.config.MAX_BODY_BYTES} bytes`, { field: "body" });
+      },
+    }),
+  );
+
+  app.route("/", opsRoutes({ registry, readiness: deps.readiness }));
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.route("/v1/charge-points", chargePointRoutes(deps));
+  app.route("/v1/drivers", driverRoutes(deps));
+  app.route("/v1/reservations", reservationRoutes(deps));
+  app.route("/v1/sessions", sessionRoutes(deps));
+
+  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(createOnError(ctx.log));
+  return app;
+}

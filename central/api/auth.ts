@@ -1,0 +1,63 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { sign, verify } from "hono/jwt";
+import { AppError } from "../../platform/errors.ts";
+
+export type Principal = { role: "operator" } | { role: "driver"; driverId: string };
+
+export interface AuthConfig {
+  operatorToken: string;
+  tokenSecret: string;
+  driverTokenTtlSeconds: number;
+  now: () => number;
+}
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+function bearer(c: Context): string {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new AppError("unauthorized", "Missing bearer token");
+  return match[1]!;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+export async function issueDriverToken(config: AuthConfig, driverId: string): Promise<string> {
+  const iat = Math.floor(config.now() / 1000);
+  return sign({ sub: driverId, role: "driver", iat, exp: iat + config.driverTokenTtlSeconds }, config.tokenSecret, "HS256");
+}
+
+async function resolve(config: AuthConfig, token: string): Promise<Principal> {
+  if (safeEqual(token, config.operatorToken)) return { role: "operator" };
+  try {
+    // Expiry is checked against our Clock, not the library's Date.now(), so tests can move time.
+    const payload = await verify(token, config.tokenSecret, { alg: "HS256", exp: false, nbf: false, iat: false });
+    const live = typeof payload.exp === "number" && payload.exp * 1000 > config.now();
+    if (live && payload.role === "driver" && typeof payload.sub === "string") return { role: "driver", driverId: payload.sub };
+  } catch {
+    // fall through: expired, forged and malformed tokens get the same answer
+  }
+  throw new AppError("unauthorized", "Invalid or expired token");
+}
+
+/** Admits the listed roles; everyone else gets 401 (no valid token) or 403 (wrong role). */
+export function requireRole(config: AuthConfig, ...roles: Principal["role"][]): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const principal = await resolve(config, bearer(c));
+    if (!roles.includes(principal.role)) throw new AppError("forbidden", "This endpoint is not for this token");
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+export function driverIdOf(c: Context<AuthEnv>): string {
+  const p = c.get("principal");
+  if (p.role !== "driver") throw new AppError("forbidden", "A driver token is required");
+  return p.driverId;
+}

@@ -1,0 +1,11 @@
+import type { CentralContext } from "../context.ts";
+import type { AuthConfig } from "./auth.ts";
+
+export interface ApiDeps {
+  ctx: CentralContext;
+  auth: AuthConfig;
+  /** Hands a charger's new salted hash to the gateways. */
+  publishCredential(cpId: string, hash: string): void;
+  /** Readiness of Central's dependencies, for /readyz. */
+  readiness: { name: string; check(): Promise<boolean> | boolean }[];
+}

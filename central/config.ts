@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positive = z.coerce.number().positive();
+
+/** Central's settings, read from the environment; names are part of the wire contract. */
+export const centralConfigSchema = z.object({
+  HTTP_PORT: port.default(8080),
+  HTTP_HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z.string().optional(),
+  KAFKA_BROKERS: z.string().optional(),
+  OPERATOR_TOKEN: z.string().min(16).optional(),
+  TOKEN_SECRET: z.string().min(32).optional(),
+  RESERVATION_TTL_SECONDS: positive.default(120),
+  DRIVER_TOKEN_TTL_SECONDS: positive.default(30 * 24 * 3600),
+  /** How far a charger's clock may run ahead of ours and still have its event accepted. */
+  CLOCK_SKEW_TOLERANCE_SECONDS: z.coerce.number().nonnegative().default(30),
+  EXPIRY_SWEEP_MS: positive.default(500),
+  CENTRAL_GROUP_ID: z.string().default("chargebridge-central"),
+  INSTANCE_ID: z.string().optional(),
+  MAX_BODY_BYTES: positive.default(64 * 1024),
+});
+
+export type CentralConfig = z.infer<typeof centralConfigSchema>;
+
+export function loadCentralConfig(env: Record<string, string | undefined>): CentralConfig {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = centralConfigSchema.safeParse(clean);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

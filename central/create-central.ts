@@ -1,0 +1,130 @@
+import { Backoff, delay } from "../platform/backoff.ts";
+import { systemClock, type Clock } from "../platform/clock.ts";
+import type { EventBus, Subscription } from "../platform/event-bus.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
+import { createRegistry } from "../platform/metrics.ts";
+import { generateSecret } from "../platform/password-hash.ts";
+import { serveHttp, type HttpServerHandle } from "../platform/serve-http.ts";
+import { DEFAULT_TOPICS, type TopicNames } from "../protocol/index.ts";
+import { createApi } from "./api/app.ts";
+import type { AuthConfig } from "./api/auth.ts";
+import { CredentialPublisher } from "./commands/credential-publisher.ts";
+import { OutboxPublisher } from "./commands/outbox-publisher.ts";
+import type { CentralConfig } from "./config.ts";
+import type { CentralContext } from "./context.ts";
+import type { Db } from "./db/db.ts";
+import { openDb } from "./db/open-db.ts";
+import { startExpirySweeper } from "./domain/expiry-sweeper.ts";
+import { startEventConsumer } from "./events/event-consumer.ts";
+import { createCentralMetrics } from "./metrics.ts";
+import { getOrInitSetting } from "./store/settings.ts";
+
+export interface CentralOptions {
+  config: CentralConfig;
+  bus: EventBus;
+  db?: Db;
+  clock?: Clock;
+  log?: Logger;
+  topics?: TopicNames;
+}
+
+export interface Central {
+  ctx: CentralContext;
+  app: ReturnType<typeof createApi>;
+  operatorToken: string;
+  operatorTokenGenerated: boolean;
+  /** Consumer, sweeper and publishers; the HTTP server only with `listen`. */
+  start(options?: { listen?: boolean }): Promise<void>;
+  port(): number | undefined;
+  /** Graceful: stop taking requests, finish the work in hand, publish pending commands, close. */
+  stop(): Promise<void>;
+}
+
+export async function createCentral(options: CentralOptions): Promise<Central> {
+  const { config, bus } = options;
+  const log = options.log ?? createLogger("central");
+  const db = options.db ?? (await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const registry = createRegistry("central");
+  const metrics = createCentralMetrics(registry);
+  const tokenSecret = config.TOKEN_SECRET ?? (await getOrInitSetting(db, "token_secret", () => generateSecret(48)));
+  const operatorToken = config.OPERATOR_TOKEN ?? generateSecret(24);
+
+  let outbox: OutboxPublisher | undefined;
+  const ctx: CentralContext = {
+    db,
+    clock: options.clock ?? systemClock,
+    config,
+    log,
+    metrics,
+    topics: options.topics ?? DEFAULT_TOPICS,
+    notifyOutbox: () => outbox?.kick(),
+  };
+  outbox = new OutboxPublisher(ctx, bus);
+  const credentials = new CredentialPublisher(ctx, bus);
+  const auth: AuthConfig = {
+    operatorToken,
+    tokenSecret,
+    driverTokenTtlSeconds: config.DRIVER_TOKEN_TTL_SECONDS,
+    now: () => ctx.clock.now(),
+  };
+  const app = createApi(
+    {
+      ctx,
+      auth,
+      publishCredential: (cpId, hash) => credentials.publish([{ cpId, hash }]),
+      readiness: [
+        { name: "database", check: async () => (await db.query("SELECT 1 AS ok")).length === 1 },
+        { name: "bus", check: () => bus.health().state === "connected" },
+      ],
+    },
+    registry,
+  );
+
+  let server: HttpServerHandle | undefined;
+  let consumer: Subscription | undefined;
+  let sweeper: { stop(): Promise<void> } | undefined;
+  const stopping = new AbortController();
+  let consumerStarting: Promise<void> | undefined;
+
+  /** Subscribing needs the bus; retry in the background so the API comes up while Kafka is away. */
+  async function subscribeForever(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+    while (!stopping.signal.aborted) {
+      try {
+        consumer = await startEventConsumer(ctx, bus);
+        log.info({ topic: ctx.topics.events, group: config.CENTRAL_GROUP_ID }, "Consuming charger events");
+        return;
+      } catch (error) {
+        log.warn({ err: error }, "Subscribing to charger events failed; retrying");
+        await delay(backoff.next(), stopping.signal);
+      }
+    }
+  }
+
+  return {
+    ctx,
+    app,
+    operatorToken,
+    operatorTokenGenerated: config.OPERATOR_TOKEN === undefined,
+    port: () => server?.port,
+    async start({ listen = true } = {}) {
+      if (listen) server = await serveHttp(app, config.HTTP_PORT, config.HTTP_HOST);
+      outbox!.start();
+      await credentials.publishSnapshot();
+      sweeper = startExpirySweeper(ctx);
+      consumerStarting = subscribeForever();
+      log.info({ port: server?.port, db: db.kind, bus: bus.kind }, "Central started");
+    },
+    async stop() {
+      stopping.abort();
+      await server?.close();
+      await consumerStarting;
+      await consumer?.close();
+      await sweeper?.stop();
+      await outbox!.stop();
+      await credentials.stop();
+      if (!options.db) await db.close();
+      log.info("Central stopped");
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { Db } from "./db.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Versioned, append-only. A released migration is never edited: add a new one.
+ * The same SQL runs on PGlite and PostgreSQL.
+ */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE charge_points (
+  cp_id text PRIMARY KEY,
+  status text NOT NULL DEFAULT 'available'
+    CHECK (status IN ('available', 'reserved', 'charging', 'faulted', 'unavailable')),
+  online boolean NOT NULL DEFAULT false,
+  last_seen_at timestamptz,
+  presence_at timestamptz,
+  gateway_id text,
+  reported_status text,
+  reported_at timestamptz,
+  vendor text,
+  model text,
+  firmware text,
+  fault_code text,
+  fault_message text,
+  secret_hash text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+CREATE TABLE drivers (
+  driver_id text PRIMARY KEY,
+  name text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+CREATE TABLE reservations (
+  reservation_id text PRIMARY KEY,
+  cp_id text NOT NULL REFERENCES charge_points (cp_id),
+  driver_id text NOT NULL REFERENCES drivers (driver_id),
+  status text NOT NULL
+    CHECK (status IN ('reserved', 'charging', 'completed', 'expired', 'cancelled')),
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  started_at timestamptz,
+  ended_at timestamptz,
+  end_reason text
+);
+-- The database, not only the application, guarantees one live reservation per charge point.
+CREATE UNIQUE INDEX reservations_one_live_per_cp ON reservations (cp_id)
+  WHERE status IN ('reserved', 'charging');
+CREATE INDEX reservations_due ON reservations (expires_at) WHERE status = 'reserved';
+CREATE INDEX reservations_by_driver ON reservations (driver_id, created_at);
+
+CREATE TABLE sessions (
+  session_id text PRIMARY KEY,
+  reservation_id text NOT NULL UNIQUE REFERENCES reservations (reservation_id),
+  cp_id text NOT NULL,
+  driver_id text NOT NULL,
+  meter_start_wh double precision NOT NULL,
+  meter_last_wh double precision,
+  meter_at timestamptz,
+  power_w double precision,
+  meter_stop_wh double precision,
+  energy_wh double precision,
+  started_at timestamptz NOT NULL,
+  stopped_at timestamptz,
+  stop_reason text,
+  late boolean NOT NULL DEFAULT false
+);
+CREATE INDEX sessions_by_driver ON sessions (driver_id, started_at);
+
+CREATE TABLE processed_messages (
+  cp_id text NOT NULL,
+  message_id text NOT NULL,
+  type text NOT NULL,
+  processed_at timestamptz NOT NULL,
+  PRIMARY KEY (cp_id, message_id)
+);
+
+CREATE TABLE commands (
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  command_id text PRIMARY KEY,
+  cp_id text NOT NULL,
+  type text NOT NULL,
+  payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL,
+  published_at timestamptz,
+  claimed_until timestamptz,
+  status text NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'accepted', 'rejected', 'expired')),
+  result_reason text,
+  result_at timestamptz
+);
+CREATE INDEX commands_unpublished ON commands (seq) WHERE published_at IS NULL;
+
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
+];
+
+/** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */
+const MIGRATION_LOCK = 4_242_001;
+
+/** Applies pending migrations in order, each in its own transaction; safe to run from many instances. */
+export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      const rows = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [m.version]);
+      if (rows.length > 0) return false;
+      for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
+
+/** Extended-protocol queries take one statement each; migrations are plain DDL without `;` in strings. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter(Boolean);
+}

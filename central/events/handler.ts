@@ -1,0 +1,14 @@
+import type { UpstreamPayload, UpstreamType } from "../../protocol/index.ts";
+import type { CentralContext } from "../context.ts";
+import type { Sql } from "../db/db.ts";
+
+export interface EventInput<T extends UpstreamType> {
+  cpId: string;
+  payload: UpstreamPayload<T>;
+  /** The charger's clock (`ts`): decisions about what happened when use this, not arrival time. */
+  eventTime: Date;
+  /** Our clock, for bookkeeping. */
+  now: Date;
+}
+
+export type EventHandler<T extends UpstreamType> = (tx: Sql, ctx: CentralContext, e: EventInput<T>) => Promise<void>;

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, type Registry } from "../platform/metrics.ts";
+
+export type CentralMetrics = ReturnType<typeof createCentralMetrics>;
+
+export function createCentralMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    eventsApplied: new Counter({
+      name: "chargebridge_central_events_applied_total",
+      help: "Upstream events applied, by type",
+      labelNames: ["type"],
+      registers,
+    }),
+    eventsDuplicate: new Counter({
+      name: "chargebridge_central_events_duplicate_total",
+      help: "Upstream events ignored because their message id was already applied",
+      registers,
+    }),
+    eventsDeadLettered: new Counter({
+      name: "chargebridge_central_events_dead_lettered_total",
+      help: "Bus records Central could not decode, sent to the dead-letter topic",
+      registers,
+    }),
+    reservations: new Counter({
+      name: "chargebridge_central_reservations_total",
+      help: "Reservation outcomes",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    expired: new Counter({
+      name: "chargebridge_central_reservations_expired_total",
+      help: "Reservations rolled back because they were not started in time",
+      registers,
+    }),
+    lateStarts: new Counter({
+      name: "chargebridge_central_late_starts_total",
+      help: "charging_started events honoured by event time after their reservation had been rolled back",
+      registers,
+    }),
+    rejectedStarts: new Counter({
+      name: "chargebridge_central_rejected_starts_total",
+      help: "charging_started events for unknown, cancelled or expired reservations, answered with stop",
+      registers,
+    }),
+    commandsPublished: new Counter({
+      name: "chargebridge_central_commands_published_total",
+      help: "Commands handed to the bus",
+      labelNames: ["type"],
+      registers,
+    }),
+    outboxPending: new Gauge({
+      name: "chargebridge_central_outbox_pending",
+      help: "Commands committed but not yet on the bus",
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: "chargebridge_central_http_request_duration_seconds",
+      help: "REST request duration",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+  };
+}

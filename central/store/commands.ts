@@ -1,0 +1,78 @@
+import { newId } from "../../protocol/index.ts";
+import type { DownstreamPayload, DownstreamType } from "../../protocol/index.ts";
+import type { Sql } from "../db/db.ts";
+
+export interface CommandRow {
+  command_id: string;
+  cp_id: string;
+  type: DownstreamType;
+  payload: DownstreamPayload;
+  created_at: Date;
+  published_at: Date | null;
+  status: "pending" | "accepted" | "rejected" | "expired";
+}
+
+type CommandFields<T extends DownstreamType> = Omit<DownstreamPayload<T>, "id" | "ts">;
+
+/**
+ * Transactional outbox: the command is committed with the state change that caused it, and the
+ * outbox publisher puts it on the bus afterwards. A bus outage delays commands; it never loses them.
+ */
+export async function enqueueCommand<T extends DownstreamType>(
+  sql: Sql,
+  cpId: string,
+  type: T,
+  fields: CommandFields<T>,
+  now: Date,
+): Promise<string> {
+  const commandId = newId("cmd");
+  const payload = { id: commandId, ts: now.toISOString(), ...fields };
+  await sql.query(
+    `INSERT INTO commands (command_id, cp_id, type, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)`,
+    [commandId, cpId, type, JSON.stringify(payload), now],
+  );
+  return commandId;
+}
+
+/**
+ * Leases unpublished commands for `leaseMs` so that the bus publish happens outside any
+ * transaction (a slow or absent bus must not hold database locks, and PGlite has one connection),
+ * while another instance leaves them alone until the lease runs out.
+ */
+export async function leaseUnpublished(sql: Sql, now: Date, leaseMs: number, limit: number): Promise<CommandRow[]> {
+  const rows = await sql.query<CommandRow & { seq: unknown } & Record<string, unknown>>(
+    `UPDATE commands SET claimed_until = $2
+      WHERE command_id IN (
+        SELECT command_id FROM commands
+         WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
+         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [now, new Date(now.getTime() + leaseMs), limit],
+  );
+  // RETURNING has no ORDER BY; per-charger order matters (reserve before cancel), so sort by seq.
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+export async function markPublished(sql: Sql, ids: string[], now: Date): Promise<void> {
+  await sql.query("UPDATE commands SET published_at = $2 WHERE command_id = ANY($1::text[])", [ids, now]);
+}
+
+export async function countUnpublished(sql: Sql): Promise<number> {
+  const rows = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM commands WHERE published_at IS NULL");
+  return rows[0]?.n ?? 0;
+}
+
+export async function recordCommandResult(
+  sql: Sql,
+  commandId: string,
+  status: "accepted" | "rejected" | "expired",
+  reason: string | undefined,
+  at: Date,
+): Promise<CommandRow | null> {
+  const rows = await sql.query<CommandRow & Record<string, unknown>>(
+    `UPDATE commands SET status = $2, result_reason = $3, result_at = $4
+      WHERE command_id = $1 AND status = 'pending' RETURNING *`,
+    [commandId, status, reason ?? null, at],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Gateway settings from the environment; the names are part of the operations contract. */
+export const gatewayConfigSchema = z.object({
+  MQTT_PORT: port.default(1883),
+  MQTT_HOST: z.string().default("0.0.0.0"),
+  GATEWAY_HTTP_PORT: port.default(8081),
+  DATA_DIR: z.string().default("./data"),
+  KAFKA_BROKERS: z.string().optional(),
+  GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default("gateway-1"),
+  /** Unacknowledged bytes the disk queue may hold before chargers are backpressured. */
+  QUEUE_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
+  MAX_PAYLOAD_BYTES: positiveInt.default(16 * 1024),
+  /** How long a command waits for an offline charger before it is reported expired. */
+  COMMAND_TTL_SECONDS: positiveInt.default(300),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = gatewayConfigSchema.safeParse(clean);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,209 @@
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { Aedes } from "aedes";
+import { Backoff, delay } from "../platform/backoff.ts";
+import { systemClock, type Clock } from "../platform/clock.ts";
+import type { EventBus, Subscription } from "../platform/event-bus.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
+import { createRegistry } from "../platform/metrics.ts";
+import { opsRoutes } from "../platform/ops-routes.ts";
+import { serveHttp, type HttpServerHandle } from "../platform/serve-http.ts";
+import { DEFAULT_TOPICS, type TopicNames } from "../protocol/index.ts";
+import { createAuthenticate } from "./broker/authenticate.ts";
+import { createAuthorizePublish } from "./broker/authorize-publish.ts";
+import { createAuthorizeSubscribe } from "./broker/authorize-subscribe.ts";
+import { startCommandRouter } from "./command-router.ts";
+import type { GatewayConfig } from "./config.ts";
+import { CredentialCache } from "./credentials/credential-cache.ts";
+import { Forwarder } from "./forwarder.ts";
+import { createGatewayMetrics } from "./metrics.ts";
+import { trackPresence } from "./presence.ts";
+import type { DurableQueue } from "./queue/durable-queue.ts";
+import { openFileQueue } from "./queue/file-queue.ts";
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  bus: EventBus;
+  clock?: Clock;
+  log?: Logger;
+  topics?: TopicNames;
+  /** Defaults to the disk queue under DATA_DIR/gateway/queue. */
+  queue?: DurableQueue;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  /** Graceful: stop accepting chargers, drain what the bus will take, keep the rest on disk. */
+  stop(): Promise<void>;
+  mqttPort(): number;
+  httpPort(): number | undefined;
+  queue: DurableQueue;
+  credentials: CredentialCache;
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, bus } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger("gateway");
+  const topics = options.topics ?? DEFAULT_TOPICS;
+  const dir = join(config.DATA_DIR, "gateway");
+  const registry = createRegistry("gateway");
+  const metrics = createGatewayMetrics(registry);
+  const queue =
+    options.queue ??
+    (await openFileQueue({
+      dir: join(dir, "queue"),
+      maxBytes: config.QUEUE_MAX_BYTES,
+      clock,
+      onWarning: (message, details) => log.warn(details ?? {}, message),
+    }));
+  const credentials = await CredentialCache.open(join(dir, "credentials.json"));
+  const sessions = new Set<string>();
+
+  const broker = await Aedes.createBroker({
+    id: config.GATEWAY_ID,
+    authenticate: createAuthenticate({
+      credentials,
+      onRefused: (cpId, reason) => {
+        metrics.refused.inc({ what: "connect" });
+        log.warn({ cpId, reason }, "Connection refused");
+      },
+    }),
+    authorizePublish: createAuthorizePublish({
+      queue,
+      gatewayId: config.GATEWAY_ID,
+      clock,
+      maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+      onAccepted: (type, ms) => {
+        metrics.messagesIn.inc({ type });
+        metrics.pubackLatency.observe(ms / 1000);
+      },
+      onInvalid: (cpId, reason) => {
+        metrics.invalid.inc({ reason: reason.split(":")[0]!.slice(0, 60) });
+        log.warn({ cpId, reason }, "Malformed charger message dead-lettered");
+      },
+      onRefused: (cpId, topic) => {
+        metrics.refused.inc({ what: "publish" });
+        log.warn({ cpId, topic }, "Publish outside the charger's own topics refused; disconnecting");
+      },
+    }),
+    authorizeSubscribe: createAuthorizeSubscribe((cpId, topic) => {
+      metrics.refused.inc({ what: "subscribe" });
+      log.warn({ cpId, topic }, "Subscription outside the charger's own topics refused");
+    }),
+  });
+  broker.on("clientReady", (client) => sessions.add(client.id));
+  trackPresence({
+    broker,
+    queue,
+    gatewayId: config.GATEWAY_ID,
+    clock,
+    onChange: (n) => metrics.connected.set(n),
+    onTakeover: (cpId) => {
+      metrics.takeovers.inc();
+      log.warn({ cpId }, "Session taken over by a new connection with the same client id");
+    },
+  });
+
+  const forwarder = new Forwarder({
+    queue,
+    bus,
+    topics,
+    log,
+    onForwarded: (n) => metrics.messagesOut.inc(n),
+    onPublishError: () => metrics.publishErrors.inc(),
+  });
+
+  const refreshGauges = () => {
+    const s = queue.stats();
+    metrics.queueDepth.set(s.depth);
+    metrics.queueBytes.set(s.bytes);
+    metrics.queueOldestAge.set(s.oldestAgeMs / 1000);
+    metrics.queueBlocked.set(s.blockedAppends);
+    metrics.busReconnects.set(bus.health().reconnects);
+  };
+  const ops = opsRoutes({
+    registry,
+    readiness: [{ name: "bus", check: () => bus.health().state === "connected" }],
+    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: sessions.size }),
+  });
+  ops.use("/metrics", async (_c, next) => {
+    refreshGauges();
+    await next();
+  });
+
+  let tcp: Server | undefined;
+  let http: HttpServerHandle | undefined;
+  const subs: Subscription[] = [];
+  const stopping = new AbortController();
+  let background: Promise<void> = Promise.resolve();
+
+  /** Subscriptions need the bus; keep trying in the background so chargers are served meanwhile. */
+  async function subscribeForever(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+    const wanted = [
+      () =>
+        bus.subscribe(topics.credentials, { groupId: `chargebridge-gateway-${config.GATEWAY_ID}-credentials`, fromBeginning: true }, async (r) => {
+          if (!credentials.apply(r.value)) log.warn({ offset: r.offset }, "Invalid credential record skipped");
+        }),
+      () =>
+        startCommandRouter({
+          bus,
+          broker,
+          topics,
+          gatewayId: config.GATEWAY_ID,
+          log,
+          holdsSession: (cpId) => sessions.has(cpId),
+          onDelivered: (type) => metrics.commandsDelivered.inc({ type }),
+        }),
+    ];
+    for (const subscribe of wanted) {
+      while (!stopping.signal.aborted) {
+        try {
+          subs.push(await subscribe());
+          break;
+        } catch (error) {
+          log.warn({ err: error }, "Bus subscription failed; retrying");
+          await delay(backoff.next(), stopping.signal);
+        }
+      }
+    }
+  }
+
+  const mqttPort = () => {
+    const address = tcp?.address();
+    return typeof address === "object" && address ? address.port : config.MQTT_PORT;
+  };
+
+  return {
+    queue,
+    credentials,
+    mqttPort,
+    httpPort: () => http?.port,
+    async start() {
+      forwarder.start();
+      background = subscribeForever();
+      tcp = createServer(broker.handle as (socket: import("node:net").Socket) => void);
+      await new Promise<void>((resolve, reject) => {
+        tcp!.once("error", reject);
+        tcp!.listen(config.MQTT_PORT, config.MQTT_HOST, () => resolve());
+      });
+      http = await serveHttp(ops, config.GATEWAY_HTTP_PORT);
+      log.info({ mqttPort: mqttPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
+    },
+    async stop() {
+      stopping.abort();
+      // Stop accepting first; the listener's close completes once aedes has ended the connections.
+      const listenerClosed = new Promise<void>((resolve) => (tcp ? tcp.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await listenerClosed;
+      await background;
+      await forwarder.stop();
+      for (const s of subs) await s.close();
+      await queue.close();
+      await credentials.flush();
+      await http?.close();
+      log.info({ left: queue.stats().depth }, "Gateway stopped");
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, type Registry } from "../platform/metrics.ts";
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createGatewayMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    messagesIn: new Counter({ name: "chargebridge_gateway_messages_in_total", help: "Charger messages accepted into the queue", labelNames: ["type"], registers }),
+    messagesOut: new Counter({ name: "chargebridge_gateway_messages_out_total", help: "Queued messages acknowledged by the bus", registers }),
+    invalid: new Counter({ name: "chargebridge_gateway_messages_invalid_total", help: "Malformed charger messages, dead-lettered", labelNames: ["reason"], registers }),
+    refused: new Counter({ name: "chargebridge_gateway_refused_total", help: "Publishes, subscribes and connects refused by policy", labelNames: ["what"], registers }),
+    takeovers: new Counter({ name: "chargebridge_gateway_session_takeovers_total", help: "Connections that replaced a live one with the same client id", registers }),
+    connected: new Gauge({ name: "chargebridge_gateway_connected_chargers", help: "Chargers connected now", registers }),
+    queueDepth: new Gauge({ name: "chargebridge_gateway_queue_depth", help: "Messages waiting for the bus", registers }),
+    queueBytes: new Gauge({ name: "chargebridge_gateway_queue_bytes", help: "Bytes waiting for the bus", registers }),
+    queueOldestAge: new Gauge({ name: "chargebridge_gateway_queue_oldest_age_seconds", help: "Age of the oldest message waiting for the bus", registers }),
+    queueBlocked: new Gauge({ name: "chargebridge_gateway_queue_blocked_appends", help: "Publishes waiting for queue space (backpressure)", registers }),
+    busReconnects: new Gauge({ name: "chargebridge_gateway_bus_reconnects", help: "Times the bus connection was re-established", registers }),
+    publishErrors: new Counter({ name: "chargebridge_gateway_bus_publish_errors_total", help: "Failed bus publishes (retried)", registers }),
+    pubackLatency: new Histogram({
+      name: "chargebridge_gateway_puback_latency_seconds",
+      help: "From a charger's publish to its PUBACK (queue write and fsync)",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    commandsDelivered: new Counter({ name: "chargebridge_gateway_commands_total", help: "Commands handed to chargers' sessions", labelNames: ["type"], registers }),
+  };
+}

@@ -1,0 +1,43 @@
+/** Anything with a web-standard fetch handler: a Hono app of any Env. */
+export interface FetchApp {
+  fetch: (request: Request) => Response | Promise<Response>;
+}
+
+export interface HttpServerHandle {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface DenoLike {
+  serve(
+    options: { port: number; hostname?: string; onListen?: (addr: { port: number }) => void },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
+}
+
+/**
+ * Serves a Hono app on the runtime at hand: Deno.serve under Deno, @hono/node-server under
+ * Node. Port 0 picks a free port; the chosen one is returned.
+ */
+export async function serveHttp(app: FetchApp, port: number, hostname = "0.0.0.0"): Promise<HttpServerHandle> {
+  const deno = (globalThis as { Deno?: DenoLike }).Deno;
+  if (deno) {
+    const server = deno.serve({ port, hostname, onListen: () => {} }, (req) => app.fetch(req));
+    return { port: server.addr.port, close: () => server.shutdown() };
+  }
+  const { serve } = await import("@hono/node-server");
+  return await new Promise<HttpServerHandle>((resolve, reject) => {
+    const server = serve({ fetch: (req: Request) => app.fetch(req), port, hostname }, (info) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((res) => {
+            const s = server as unknown as { close(cb: () => void): void; closeAllConnections?: () => void };
+            s.close(() => res());
+            s.closeAllConnections?.();
+          }),
+      });
+    });
+    server.once("error", reject);
+  });
+}

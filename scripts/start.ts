@@ -1,0 +1,76 @@
+/**
+ * `npm start`: Central, one gateway and SIM_CHARGERS simulated chargers in one process.
+ * Without KAFKA_BROKERS and DATABASE_URL it needs nothing installed: an in-process bus and PGlite.
+ */
+import { join } from "node:path";
+import { createCentral } from "../central/index.ts";
+import { loadCentralConfig } from "../central/config.ts";
+import { provisionChargers, simCpIds, startFleet, type Fleet } from "../firmware-sim/index.ts";
+import { createGateway } from "../gateway/index.ts";
+import { loadGatewayConfig } from "../gateway/config.ts";
+import { createBus } from "../platform/create-bus.ts";
+import { createInProcessHub } from "../platform/in-process-bus.ts";
+import { createLogger } from "../platform/logger.ts";
+import { onShutdown } from "../platform/shutdown.ts";
+
+const env = process.env;
+const log = createLogger("chargebridge");
+const centralConfig = loadCentralConfig(env);
+const gatewayConfig = loadGatewayConfig(env);
+const simChargers = Number(env.SIM_CHARGERS ?? 5);
+if (!Number.isInteger(simChargers) || simChargers < 0) throw new Error("Invalid configuration: SIM_CHARGERS must be a whole number");
+
+const hub = createInProcessHub();
+const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: "chargebridge-central", log, hub });
+const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub });
+
+const central = await createCentral({ config: centralConfig, bus: centralBus, log: log.child({ component: "central" }) });
+await central.start();
+const gateway = await createGateway({ config: gatewayConfig, bus: gatewayBus, log: log.child({ component: "gateway" }) });
+await gateway.start();
+
+const apiUrl = `http://127.0.0.1:${central.port()}`;
+const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
+let fleet: Fleet | undefined;
+if (simChargers > 0) {
+  const chargers = await provisionChargers({
+    apiUrl,
+    operatorToken: central.operatorToken,
+    cpIds: simCpIds(simChargers),
+    credentialsFile: join(centralConfig.DATA_DIR, "sim", "credentials.json"),
+  });
+  fleet = await startFleet({ url: mqttUrl, chargers, heartbeatMs: 30_000, meterMs: Number(env.SIM_METER_MS ?? 5_000) });
+}
+
+log.info(
+  {
+    apiUrl,
+    mqttUrl,
+    gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
+    operatorToken: central.operatorToken,
+    simChargers,
+    bus: centralBus.kind,
+    database: central.ctx.db.kind,
+  },
+  "ChargeBridge is running",
+);
+process.stderr.write(
+  [
+    "",
+    "ChargeBridge is running",
+    `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
+    `  MQTT broker     ${mqttUrl}`,
+    `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,
+    `  Operator token  ${central.operatorToken}${central.operatorTokenGenerated ? "   (generated; set OPERATOR_TOKEN to fix it)" : ""}`,
+    `  Chargers        ${simChargers} simulated`,
+    "",
+  ].join("\n") + "\n",
+);
+
+onShutdown(log, async () => {
+  await fleet?.stop();
+  await gateway.stop();
+  await central.stop();
+  await gatewayBus.close();
+  await centralBus.close();
+});
