@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, type ApiCall } from "../support/api-client.ts";
+import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
+
+const TTL_SECONDS = 3;
+
+describe("npm start: the embedded composition over real MQTT and HTTP", () => {
+  let proc: RunningProcess;
+  let api: ApiCall;
+  let operatorToken: string;
+  let dataDir: string;
+  let apiUrl: string;
+  let gatewayHttpUrl: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cb-e2e-"));
+    proc = startProcess(
+      "scripts/start.ts",
+      {
+        HTTP_PORT: "0",
+        MQTT_PORT: "0",
+        GATEWAY_HTTP_PORT: "0",
+        DATA_DIR: dataDir,
+        SIM_CHARGERS: "3",
+        SIM_METER_MS: "200",
+        RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
+        KAFKA_BROKERS: "",
+        DATABASE_URL: "",
+        OPERATOR_TOKEN: "",
+      },
+      "npm start",
+    );
+    const ready = await proc.waitForLog((l) => l.msg === "ChargeBridge is running", 90_000, "ready line");
+    expect(ready).toMatchObject({ bus: "in-process", database: "pglite", simChargers: 3 });
+    apiUrl = ready.apiUrl as string;
+    gatewayHttpUrl = ready.gatewayHttpUrl as string;
+    api = apiClient(apiUrl);
+    operatorToken = ready.operatorToken as string;
+    await expectChargersOnline(api, operatorToken, ["sim-cp-001", "sim-cp-002", "sim-cp-003"]);
+  });
+
+  afterAll(async () => {
+    await proc?.kill();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves health, readiness, metrics and the OpenAPI document", async () => {
+    expect((await api("GET", "/healthz")).status).toBe(200);
+    expect((await api("GET", "/readyz")).body).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
+    const metrics = await fetch(`${apiUrl}/metrics`);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    expect(await metrics.text()).toContain("chargebridge_central_events_applied_total");
+    const gwHealth = await fetch(`${gatewayHttpUrl}/healthz`);
+    expect(await gwHealth.json()).toMatchObject({ status: "ok", chargers: 3 });
+    const gwMetrics = await (await fetch(`${gatewayHttpUrl}/metrics`)).text();
+    expect(gwMetrics).toMatch(/chargebridge_gateway_connected_chargers\{[^}]*\} 3/);
+    expect((await fetch(`${gatewayHttpUrl}/readyz`)).status).toBe(200);
+    const openapi = await api("GET", "/openapi.json");
+    expect(openapi.body.paths["/v1/reservations"].post.requestBody).toBeDefined();
+  });
+
+  it("takes a driver from reservation to a completed session with energy", async () => {
+    await runChargeFlow(api, "sim-cp-001");
+  });
+
+  it("rolls back a reservation that times out", async () => {
+    await runTimeoutRollback(api, TTL_SECONDS);
+  });
+
+  it("refuses bad input with a 4xx naming the field", async () => {
+    const res = await api("POST", "/v1/drivers", undefined, { name: 42 });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "validation_failed", field: "name" });
+    const bad = await api("POST", "/v1/charge-points", operatorToken, { cpId: "a/b#" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("cpId");
+    expect((await api("GET", "/v1/charge-points")).status).toBe(401);
+  });
+
+  it("shuts down gracefully on SIGTERM", async () => {
+    expect(await proc.stop()).toBe(0);
+    expect(proc.lines.some((l) => l.msg === "Gateway stopped")).toBe(true);
+    expect(proc.lines.some((l) => l.msg === "Central stopped")).toBe(true);
+  });
+});

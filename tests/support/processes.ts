@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./wait.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  [key: string]: unknown;
+}
+
+/** A real child process running one of our entry points, with its JSON log lines collected. */
+export interface RunningProcess {
+  child: ChildProcess;
+  lines: LogLine[];
+  output: string[];
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: no chance to flush anything. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export function startProcess(script: string, env: Record<string, string>, name = script): RunningProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: "info", ...env, VITEST: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: LogLine[] = [];
+  const output: string[] = [];
+  let buffer = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      output.push(line);
+      try {
+        lines.push(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+
+  return {
+    child,
+    lines,
+    output,
+    exited,
+    async waitForLog(match, timeoutMs = 60_000, what = "log line") {
+      return waitFor(
+        () => {
+          if (done) throw new Error(`${name} exited early:\n${output.slice(-30).join("\n")}`);
+          return lines.find(match);
+        },
+        { timeoutMs, what: `${name}: ${what}` },
+      );
+    },
+    async stop(timeoutMs = 20_000) {
+      if (done) return exited;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (done) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
