@@ -1,0 +1,25 @@
+/** Central as its own process (production path): `npm run central`. */
+import { createBus } from "../platform/create-bus.ts";
+import { createLogger } from "../platform/logger.ts";
+import { onShutdown } from "../platform/shutdown.ts";
+import { loadCentralConfig } from "./config.ts";
+import { createCentral } from "./create-central.ts";
+
+const log = createLogger("central");
+const config = loadCentralConfig(process.env);
+const instance = config.INSTANCE_ID ?? `central-${process.pid}`;
+const bus = await createBus({ kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${instance}`, log });
+const central = await createCentral({ config, bus, log });
+await central.start();
+log.info(
+  {
+    apiUrl: `http://127.0.0.1:${central.port()}`,
+    instance,
+    ...(central.operatorTokenGenerated ? { operatorToken: central.operatorToken } : {}),
+  },
+  "Central is running",
+);
+onShutdown(log, async () => {
+  await central.stop();
+  await bus.close();
+});
