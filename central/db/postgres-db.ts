@@ -4,11 +4,20 @@ import type { Db, Row, Sql } from "./db.ts";
 export interface PostgresDbOptions {
   url: string;
   maxConnections?: number;
+  /** A schema to work in (created if missing); tests use one per run so they never collide. */
+  schema?: string;
 }
 
 /** Production database through postgres.js; a pool, so transactions really run concurrently. */
 export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
+  if (options.schema) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`Invalid schema name '${options.schema}'`);
+    const admin = postgres(options.url, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    await admin.end();
+  }
   const sql = postgres(options.url, {
+    ...(options.schema ? { connection: { search_path: options.schema } } : {}),
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     // Keep int8 and numeric out of the schema; dates come back as Date like PGlite's.

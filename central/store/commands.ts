@@ -27,8 +27,10 @@ export async function enqueueCommand<T extends DownstreamType>(
 ): Promise<string> {
   const commandId = newId("cmd");
   const payload = { id: commandId, ts: now.toISOString(), ...fields };
+  // `$4::text::jsonb`: postgres.js would JSON-encode a string bound straight to jsonb a second
+  // time (PGlite does not); binding text and casting in SQL behaves the same on both.
   await sql.query(
-    `INSERT INTO commands (command_id, cp_id, type, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)`,
+    `INSERT INTO commands (command_id, cp_id, type, payload, created_at) VALUES ($1, $2, $3, $4::text::jsonb, $5)`,
     [commandId, cpId, type, JSON.stringify(payload), now],
   );
   return commandId;

@@ -57,7 +57,7 @@ describe("gateway over real MQTT (TCP)", () => {
 
   it("disconnects a charger that publishes on another charger's topic, and forwards nothing", async () => {
     const c = await h.connect("cp-a", secret);
-    const closed = new Promise((resolve) => c.once("close", resolve));
+    const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
     c.publish(up("cp-b", "heartbeat"), payload("spoof-1"), { qos: 1 });
     await closed;
     expect(h.events.some((r) => r.value.includes("spoof-1"))).toBe(false);
