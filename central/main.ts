@@ -2,6 +2,7 @@
 import { createBus } from "../platform/create-bus.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
+import { loadTopicNames } from "../platform/topic-config.ts";
 import { loadCentralConfig } from "./config.ts";
 import { createCentral } from "./create-central.ts";
 
@@ -9,7 +10,7 @@ const log = createLogger("central");
 const config = loadCentralConfig(process.env);
 const instance = config.INSTANCE_ID ?? `central-${process.pid}`;
 const bus = await createBus({ kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${instance}`, log });
-const central = await createCentral({ config, bus, log });
+const central = await createCentral({ config, bus, log, topics: loadTopicNames(process.env) });
 await central.start();
 log.info(
   {

@@ -2,13 +2,14 @@
 import { createBus } from "../platform/create-bus.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
+import { loadTopicNames } from "../platform/topic-config.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { createGateway } from "./create-gateway.ts";
 
 const log = createLogger("gateway");
 const config = loadGatewayConfig(process.env);
 const bus = await createBus({ kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${config.GATEWAY_ID}`, log });
-const gateway = await createGateway({ config, bus, log });
+const gateway = await createGateway({ config, bus, log, topics: loadTopicNames(process.env) });
 await gateway.start();
 log.info(
   { mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort()}`, httpUrl: `http://127.0.0.1:${gateway.httpPort()}`, gatewayId: config.GATEWAY_ID },

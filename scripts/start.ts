@@ -12,6 +12,7 @@ import { createBus } from "../platform/create-bus.ts";
 import { createInProcessHub } from "../platform/in-process-bus.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
+import { loadTopicNames } from "../platform/topic-config.ts";
 
 const env = process.env;
 const log = createLogger("chargebridge");
@@ -20,13 +21,14 @@ const gatewayConfig = loadGatewayConfig(env);
 const simChargers = Number(env.SIM_CHARGERS ?? 5);
 if (!Number.isInteger(simChargers) || simChargers < 0) throw new Error("Invalid configuration: SIM_CHARGERS must be a whole number");
 
+const topics = loadTopicNames(env);
 const hub = createInProcessHub();
 const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: "chargebridge-central", log, hub });
 const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub });
 
-const central = await createCentral({ config: centralConfig, bus: centralBus, log: log.child({ component: "central" }) });
+const central = await createCentral({ config: centralConfig, bus: centralBus, topics, log: log.child({ component: "central" }) });
 await central.start();
-const gateway = await createGateway({ config: gatewayConfig, bus: gatewayBus, log: log.child({ component: "gateway" }) });
+const gateway = await createGateway({ config: gatewayConfig, bus: gatewayBus, topics, log: log.child({ component: "gateway" }) });
 await gateway.start();
 
 const apiUrl = `http://127.0.0.1:${central.port()}`;

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionChargers, startFleet, type Fleet } from "../../firmware-sim/index.ts";
+import { apiClient, type ApiCall } from "../support/api-client.ts";
+import { ensureKafka } from "../support/kafka.ts";
+import { createTestDatabase } from "../support/postgres-database.ts";
+import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
+
+const TTL_SECONDS = 4;
+const OPERATOR = "e2e-operator-token-0123456789";
+
+describe("production path: Central and gateway as separate processes on Kafka and PostgreSQL", () => {
+  const run = Date.now().toString(36);
+  let central: RunningProcess;
+  let gateway: RunningProcess;
+  let fleet: Fleet;
+  let api: ApiCall;
+  let database: { url: string; drop(): Promise<void> };
+  let dataDir: string;
+
+  beforeAll(async () => {
+    const brokers = (await ensureKafka()).join(",");
+    database = await createTestDatabase("e2e");
+    dataDir = await mkdtemp(join(tmpdir(), "cb-prod-"));
+    // Topics and groups of their own, so runs against a long-lived broker never see each other.
+    const topics = {
+      KAFKA_TOPIC_EVENTS: `e2e-${run}.events`,
+      KAFKA_TOPIC_COMMANDS: `e2e-${run}.commands`,
+      KAFKA_TOPIC_DLQ: `e2e-${run}.dlq`,
+      KAFKA_TOPIC_CREDENTIALS: `e2e-${run}.credentials`,
+    };
+    central = startProcess(
+      "central/main.ts",
+      {
+        ...topics,
+        KAFKA_BROKERS: brokers,
+        DATABASE_URL: database.url,
+        HTTP_PORT: "0",
+        OPERATOR_TOKEN: OPERATOR,
+        RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
+        CENTRAL_GROUP_ID: `e2e-${run}-central`,
+      },
+      "central",
+    );
+    gateway = startProcess(
+      "gateway/main.ts",
+      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `e2e-${run}` },
+      "gateway",
+    );
+    const c = await central.waitForLog((l) => l.msg === "Central is running", 120_000, "ready");
+    const g = await gateway.waitForLog((l) => l.msg === "Gateway is running", 120_000, "ready");
+    api = apiClient(c.apiUrl as string);
+    const chargers = await provisionChargers({ apiUrl: c.apiUrl as string, operatorToken: OPERATOR, cpIds: ["prod-cp-1", "prod-cp-2"] });
+    fleet = await startFleet({ url: g.mqttUrl as string, chargers, meterMs: 200, heartbeatMs: 5_000, reconnectMs: 500 });
+    await expectChargersOnline(api, OPERATOR, ["prod-cp-1", "prod-cp-2"]);
+  });
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await gateway?.kill();
+    await central?.kill();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("reports Kafka and PostgreSQL in readiness", async () => {
+    expect((await api("GET", "/readyz")).body).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
+  });
+
+  it("takes a driver from reservation to a completed session with energy", async () => {
+    await runChargeFlow(api, "prod-cp-1");
+  });
+
+  it("rolls back a reservation that times out", async () => {
+    await runTimeoutRollback(api, TTL_SECONDS);
+  });
+
+  it("stops both processes gracefully on SIGTERM", async () => {
+    await fleet.stop();
+    expect(await gateway.stop()).toBe(0);
+    expect(await central.stop()).toBe(0);
+  });
+});
