@@ -105,6 +105,24 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       expect(live).toHaveLength(1);
     });
 
+    it("turns 200 concurrent requests for 50 charge points into exactly 50 reservations and 150 409s", async () => {
+      for (let i = 0; i < 50; i++) await h.provision(`cp-m${String(i).padStart(2, "0")}`);
+      const drivers = await Promise.all(Array.from({ length: 8 }, (_, i) => h.driver(`M${i}`)));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => {
+          // half name a charge point (4 requests per charge point), half ask for any
+          const body = i % 2 === 0 ? { cpId: `cp-m${String((i / 2) % 50).padStart(2, "0")}` } : {};
+          return h.request("POST", "/v1/reservations", drivers[i % drivers.length]!.token, body);
+        }),
+      );
+      const created = results.filter((r) => r.status === 201);
+      expect(created).toHaveLength(50);
+      expect(results.filter((r) => r.status === 409)).toHaveLength(150);
+      expect(new Set(created.map((r) => r.body.cpId)).size).toBe(50);
+      const live = await db.query("SELECT 1 FROM reservations WHERE status = 'reserved'");
+      expect(live).toHaveLength(50);
+    });
+
     it("rolls back each due reservation exactly once when sweepers race", async () => {
       for (let i = 0; i < 10; i++) await h.provision(`cp-e${i}`);
       const d = await h.driver();
