@@ -42,6 +42,12 @@ export function createCentralMetrics(registry: Registry) {
       help: "charging_started events for unknown, cancelled or expired reservations, answered with stop",
       registers,
     }),
+    conflicts: new Counter({
+      name: "chargebridge_central_reconciliation_conflicts_total",
+      help: "Differences between Central's view and a charger's reported status, resolved in the charger's favour",
+      labelNames: ["kind"],
+      registers,
+    }),
     commandsPublished: new Counter({
       name: "chargebridge_central_commands_published_total",
       help: "Commands handed to the bus",

@@ -16,6 +16,8 @@ export const chargePointView = z.object({
   model: z.string().nullable(),
   firmware: z.string().nullable(),
   fault: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+  /** The last disagreement between Central and the charger, resolved in the charger's favour. */
+  conflict: z.object({ kind: z.string(), detail: z.string().nullable(), at: z.string() }).nullable(),
 });
 
 export const provisionedChargePointView = z.object({

@@ -106,6 +106,15 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    version: 2,
+    name: "reconciliation conflicts on charge points",
+    sql: `
+ALTER TABLE charge_points ADD COLUMN conflict_kind text;
+ALTER TABLE charge_points ADD COLUMN conflict_detail text;
+ALTER TABLE charge_points ADD COLUMN conflict_at timestamptz;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

@@ -16,6 +16,9 @@ export interface ChargePointRow {
   fault_message: string | null;
   secret_hash: string;
   created_at: Date;
+  conflict_kind: string | null;
+  conflict_detail: string | null;
+  conflict_at: Date | null;
 }
 
 export async function insertChargePoint(sql: Sql, cpId: string, secretHash: string, now: Date): Promise<boolean> {

@@ -99,7 +99,7 @@ describe("Central invariants under random event orders (fast-check)", () => {
           switch (a.kind) {
             case "reserve": {
               const d = drivers[a.driver]!;
-              const r = await h.request("POST", "/v1/reservations", d.token, a.cp === null ? {} : { cpId: CPS[a.cp] });
+              const r = await h.request("POST", "/v1/reservations", d.token, a.cp === null ? {} : { cpId: CPS[a.cp]! });
               expect([201, 409]).toContain(r.status);
               if (r.status === 201) reservations.push({ id: r.body.reservationId, driver: d.driverId, token: d.token, cpId: r.body.cpId });
               break;
@@ -116,7 +116,7 @@ describe("Central invariants under random event orders (fast-check)", () => {
             }
             case "started": {
               const r = resAt(a.res);
-              const cpId = r && a.cp === 0 ? r.cpId : CPS[a.cp];
+              const cpId = r && a.cp === 0 ? r.cpId : CPS[a.cp]!;
               await emit(cpId, "charging_started", { reservationId: r?.id ?? "res_none", meterStartWh: 1000 }, new Date(h.clock.now() + a.skewMs));
               break;
             }
@@ -131,13 +131,13 @@ describe("Central invariants under random event orders (fast-check)", () => {
               break;
             }
             case "fault":
-              await emit(CPS[a.cp], "fault", { code: "E1", message: "Broken" });
+              await emit(CPS[a.cp]!, "fault", { code: "E1", message: "Broken" });
               break;
             case "cleared":
-              await emit(CPS[a.cp], "fault_cleared", {});
+              await emit(CPS[a.cp]!, "fault_cleared", {});
               break;
             case "presence":
-              await h.presence(CPS[a.cp], a.online);
+              await h.presence(CPS[a.cp]!, a.online);
               break;
             case "replay": {
               const m = sent[a.which % Math.max(1, sent.length)];

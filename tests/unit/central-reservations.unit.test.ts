@@ -201,3 +201,60 @@ describe("Central reservation state machine", () => {
     expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body.online).toBe(false);
   });
 });
+
+describe("reconciliation: physical state wins", () => {
+  it("cancels a reservation the charger no longer holds, and shows the conflict", async () => {
+    await h.provision("cp-1");
+    const d = await h.driver();
+    const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
+    // in flight: a status sent before the charger got `reserve` is not a conflict
+    await h.emit("cp-1", "status", { status: "available" });
+    expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body.status).toBe("reserved");
+    // after a reboot the charger reports available, well after the reservation was made
+    h.clock.advance(10_000);
+    await h.emit("cp-1", "boot", { vendor: "V", model: "M", firmware: "2" });
+    await h.emit("cp-1", "status", { status: "available" });
+    expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body).toMatchObject({
+      status: "cancelled",
+      endReason: "charger_lost_reservation",
+    });
+    const cp = (await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body;
+    expect(cp).toMatchObject({ status: "available", firmware: "2", conflict: { kind: "reservation_lost" } });
+    const counted = await h.central.ctx.metrics.conflicts.get();
+    expect(counted.values.find((v) => v.labels.kind === "reservation_lost")?.value).toBe(1);
+  });
+
+  it("takes a charger that charges without a session out of service until it is available again", async () => {
+    await h.provision("cp-1");
+    await h.emit("cp-1", "status", { status: "charging" });
+    const cp = (await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body;
+    expect(cp).toMatchObject({ status: "unavailable", conflict: { kind: "charging_without_session" } });
+    const d = await h.driver();
+    expect((await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" })).status).toBe(409);
+    h.clock.advance(1_000);
+    await h.emit("cp-1", "status", { status: "available" });
+    expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body).toMatchObject({ status: "available", conflict: null });
+  });
+
+  it("closes a session the charger is no longer running with the last metered energy", async () => {
+    await h.provision("cp-1");
+    const d = await h.driver();
+    const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
+    await h.emit("cp-1", "charging_started", { reservationId: r.reservationId, meterStartWh: 100 });
+    await h.emit("cp-1", "meter", { reservationId: r.reservationId, energyWh: 900, powerW: 7000 });
+    h.clock.advance(60_000);
+    await h.emit("cp-1", "status", { status: "available" });
+    expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body.status).toBe("completed");
+    const [s] = (await h.request("GET", "/v1/sessions", d.token)).body;
+    expect(s).toMatchObject({ energyWh: 800, stopReason: "reconciled" });
+    expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body.status).toBe("available");
+  });
+
+  it("ignores a status report older than the last one", async () => {
+    await h.provision("cp-1");
+    const t = new Date(h.clock.now());
+    await h.emit("cp-1", "status", { status: "faulted" });
+    await h.emit("cp-1", "status", { status: "available" }, { ts: new Date(t.getTime() - 1_000) });
+    expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body.status).toBe("faulted");
+  });
+});
