@@ -1,23 +1,21 @@
-import type { Aedes } from "aedes";
 import type { EventBus, Subscription } from "../platform/event-bus.ts";
 import type { Logger } from "../platform/logger.ts";
-import { commandRecordSchema, decodeDownstream, downTopic, type TopicNames } from "../protocol/index.ts";
+import { commandRecordSchema, decodeDownstream, type TopicNames } from "../protocol/index.ts";
 
 export interface CommandRouterDeps {
   bus: EventBus;
-  broker: Aedes;
   topics: TopicNames;
   gatewayId: string;
   log: Logger;
   /** Whether this gateway holds the charger's session; other gateways' chargers are skipped. */
   holdsSession(cpId: string): boolean;
-  onDelivered(type: string): void;
+  /** Stores the command durably for its charger; the bus offset is committed after it resolves. */
+  deliver(cpId: string, type: string, payload: { id: string } & Record<string, unknown>): Promise<void>;
 }
 
 /**
- * Every gateway reads the whole commands topic in its own consumer group and hands each command
- * to the charger's MQTT session at QoS 1. aedes queues it for a persistent session that is
- * offline and sends it on reconnect.
+ * Every gateway reads the whole commands topic in its own consumer group and keeps the commands
+ * for the chargers whose sessions it holds; other gateways' chargers are skipped.
  */
 export async function startCommandRouter(deps: CommandRouterDeps): Promise<Subscription> {
   const groupId = `chargebridge-gateway-${deps.gatewayId}`;
@@ -37,19 +35,6 @@ export async function startCommandRouter(deps: CommandRouterDeps): Promise<Subsc
     }
     const { cpId, type } = parsed.data;
     if (!deps.holdsSession(cpId)) return;
-    await new Promise<void>((resolve, reject) => {
-      deps.broker.publish(
-        {
-          cmd: "publish",
-          topic: downTopic(cpId, type),
-          payload: Buffer.from(JSON.stringify(decoded.value.payload)),
-          qos: 1,
-          retain: false,
-          dup: false,
-        },
-        (error?: Error) => (error ? reject(error) : resolve()),
-      );
-    });
-    deps.onDelivered(type);
+    await deps.deliver(cpId, type, decoded.value.payload as { id: string } & Record<string, unknown>);
   });
 }

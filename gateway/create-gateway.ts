@@ -13,6 +13,8 @@ import { createAuthenticate } from "./broker/authenticate.ts";
 import { createAuthorizePublish } from "./broker/authorize-publish.ts";
 import { createAuthorizeSubscribe } from "./broker/authorize-subscribe.ts";
 import { startCommandRouter } from "./command-router.ts";
+import { CommandDelivery } from "./commands/command-delivery.ts";
+import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
@@ -58,7 +60,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onWarning: (message, details) => log.warn(details ?? {}, message),
     }));
   const credentials = await CredentialCache.open(join(dir, "credentials.json"));
-  const sessions = new Set<string>();
+  const commandStore = await CommandStore.open(join(dir, "commands.jsonl"));
 
   const broker = await Aedes.createBroker({
     id: config.GATEWAY_ID,
@@ -92,7 +94,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       log.warn({ cpId, topic }, "Subscription outside the charger's own topics refused");
     }),
   });
-  broker.on("clientReady", (client) => sessions.add(client.id));
+  const delivery = new CommandDelivery({
+    broker,
+    store: commandStore,
+    queue,
+    gatewayId: config.GATEWAY_ID,
+    clock,
+    log,
+    ttlMs: config.COMMAND_TTL_SECONDS * 1000,
+    onDelivered: (type) => metrics.commandsDelivered.inc({ type }),
+    onExpired: (type) => metrics.commandsExpired.inc({ type }),
+  });
   trackPresence({
     broker,
     queue,
@@ -125,7 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ops = opsRoutes({
     registry,
     readiness: [{ name: "bus", check: () => bus.health().state === "connected" }],
-    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: sessions.size }),
+    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: broker.connectedClients, pendingCommands: commandStore.size }),
   });
   ops.use("/metrics", async (_c, next) => {
     refreshGauges();
@@ -149,12 +161,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       () =>
         startCommandRouter({
           bus,
-          broker,
           topics,
           gatewayId: config.GATEWAY_ID,
           log,
-          holdsSession: (cpId) => sessions.has(cpId),
-          onDelivered: (type) => metrics.commandsDelivered.inc({ type }),
+          holdsSession: (cpId) => delivery.holdsSession(cpId),
+          deliver: (cpId, type, payload) => delivery.accept(cpId, type, payload),
         }),
     ];
     for (const subscribe of wanted) {
@@ -182,6 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpPort: () => http?.port,
     async start() {
       forwarder.start();
+      delivery.start();
       background = subscribeForever();
       tcp = createServer(broker.handle as (socket: import("node:net").Socket) => void);
       await new Promise<void>((resolve, reject) => {
@@ -198,8 +210,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
       await background;
+      delivery.stop();
       await forwarder.stop();
       for (const s of subs) await s.close();
+      await commandStore.close();
       await queue.close();
       await credentials.flush();
       await http?.close();

@@ -92,9 +92,8 @@ describe("gateway over real MQTT (TCP)", () => {
 
     const id2 = await h.sendCommand("cp-a", "cancel_reservation", { reservationId: "res-1" });
     await waitFor(() => h.gateway.queue.stats().depth === 0, { what: "queue drained" });
-    const again = await h.connect("cp-a", secret, { clean: false });
     const later: any[] = [];
-    again.on("message", (_t, buf) => later.push(JSON.parse(buf.toString())));
+    const again = await h.connect("cp-a", secret, { clean: false }, (_t, body) => later.push(body));
     await waitFor(() => later.find((m) => m.id === id2), { what: "command queued while offline" });
     again.end(true);
   });

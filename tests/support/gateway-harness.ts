@@ -18,8 +18,11 @@ export interface GatewayHarness {
   events: ConsumedRecord[];
   deadLetters: ConsumedRecord[];
   addCharger(cpId: string, secret?: string): Promise<string>;
-  connect(cpId: string, password: string, extra?: IClientOptions): Promise<MqttClient>;
+  /** `onMessage` is attached before CONNACK: a command can arrive in the same packet burst. */
+  connect(cpId: string, password: string, extra?: IClientOptions, onMessage?: (topic: string, body: any) => void): Promise<MqttClient>;
   sendCommand(cpId: string, type: string, fields: Record<string, unknown>): Promise<string>;
+  /** Graceful stop and a new gateway on the same data directory and bus, as after a restart. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,7 @@ export async function createGatewayHarness(env: Record<string, string> = {}): Pr
   const dataDir = await mkdtemp(join(tmpdir(), "cb-gw-"));
   const bus = new InProcessBus();
   const config = loadGatewayConfig({ MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", MQTT_HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
-  const gateway = await createGateway({ config, bus });
+  let gateway = await createGateway({ config, bus });
   await gateway.start();
   const events: ConsumedRecord[] = [];
   const deadLetters: ConsumedRecord[] = [];
@@ -37,9 +40,9 @@ export async function createGatewayHarness(env: Record<string, string> = {}): Pr
   ];
   const clients: MqttClient[] = [];
   let n = 0;
-  const url = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
+  let url = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
 
-  return {
+  const h: GatewayHarness = {
     gateway,
     bus,
     url,
@@ -53,8 +56,9 @@ export async function createGatewayHarness(env: Record<string, string> = {}): Pr
       await waitFor(() => gateway.credentials.has(cpId), { what: `credential for ${cpId}` });
       return secret;
     },
-    async connect(cpId, password, extra = {}) {
-      const client = mqtt.connect(url, { clientId: cpId, username: cpId, password, clean: false, reconnectPeriod: 0, protocolVersion: 4, ...extra });
+    async connect(cpId, password, extra = {}, onMessage) {
+      const client = mqtt.connect(h.url, { clientId: cpId, username: cpId, password, clean: false, reconnectPeriod: 0, protocolVersion: 4, ...extra });
+      if (onMessage) client.on("message", (topic, buf) => onMessage(topic, JSON.parse(buf.toString())));
       clients.push(client);
       await new Promise<void>((resolve, reject) => {
         client.once("connect", () => resolve());
@@ -69,6 +73,14 @@ export async function createGatewayHarness(env: Record<string, string> = {}): Pr
       await bus.publish(DEFAULT_TOPICS.commands, [{ key: cpId, value: JSON.stringify({ cpId, type, payload }) }]);
       return id;
     },
+    async restart() {
+      for (const c of clients.splice(0)) c.end(true);
+      await gateway.stop();
+      gateway = await createGateway({ config, bus });
+      await gateway.start();
+      h.gateway = gateway;
+      h.url = url = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
+    },
     async close() {
       for (const c of clients) c.end(true);
       for (const s of subs) await s.close();
@@ -77,4 +89,5 @@ export async function createGatewayHarness(env: Record<string, string> = {}): Pr
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return h;
 }
