@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
+import { eventBusContract } from "../contract/event-bus.contract.ts";
+import { ensureKafka } from "../support/kafka.ts";
+import { waitFor } from "../support/wait.ts";
+
+// The shared EventBus contract against a real broker (scripts/kafka.sh, or KAFKA_BROKERS).
+const run = randomUUID().slice(0, 8);
+let n = 0;
+eventBusContract("kafka", () => {
+  let brokers: Promise<string[]> | undefined;
+  return {
+    createBus: async () => {
+      brokers ??= ensureKafka();
+      const bus = createKafkaBus({ brokers: await brokers, clientId: `contract-${run}` });
+      await bus.ready(AbortSignal.timeout(60_000));
+      return bus;
+    },
+    freshTopic: async (label) => `contract-${run}-${label}-${++n}`,
+    // Joining a group and a first fetch take a few hundred ms on Kafka; the records themselves arrive in ms.
+    deliveryTimeoutMs: 15_000,
+  };
+});
+
+// Kafka-specific behaviour beyond the shared contract.
+describe("KafkaBus on a real broker", () => {
+  let bus: KafkaBus;
+  beforeAll(async () => {
+    bus = createKafkaBus({ brokers: await ensureKafka(), clientId: `kafka-bus-${run}` });
+    await bus.ready(AbortSignal.timeout(60_000));
+  });
+  afterAll(async () => {
+    await bus?.close();
+  });
+
+  it("survives a handler that throws a TypeError (kafkajs alone would crash for good)", async () => {
+    const topic = `kafka-${run}-typeerror`;
+    const seen: string[] = [];
+    let failures = 0;
+    const sub = await bus.subscribe(topic, { groupId: `${topic}-g` }, async (r) => {
+      if (r.value === "1" && failures < 3) {
+        failures += 1;
+        throw new TypeError("a bug in the handler");
+      }
+      seen.push(r.value);
+    });
+    await bus.publish(topic, ["1", "2"].map((value) => ({ key: "cp", value })));
+    await waitFor(() => seen.length >= 2, { timeoutMs: 15_000, what: "records after TypeErrors" });
+    expect(seen).toEqual(["1", "2"]);
+    expect(failures).toBe(3);
+    expect(bus.health().state).toBe("connected");
+    await sub.close();
+  });
+
+  it("rejects records Kafka can never accept instead of retrying forever", async () => {
+    const topic = `kafka-${run}-too-large`;
+    const huge = "x".repeat(2 * 1024 * 1024);
+    await expect(bus.publish(topic, [{ key: "cp", value: huge }])).rejects.toThrow(/TOO_LARGE/);
+    // The producer is still usable afterwards.
+    await bus.publish(topic, [{ key: "cp", value: "small" }]);
+    expect(bus.health().state).toBe("connected");
+  });
+});
