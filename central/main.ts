@@ -9,8 +9,9 @@ import { createCentral } from "./create-central.ts";
 const log = createLogger("central");
 const config = loadCentralConfig(process.env);
 const instance = config.INSTANCE_ID ?? `central-${process.pid}`;
-const bus = await createBus({ kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${instance}`, log });
-const central = await createCentral({ config, bus, log, topics: loadTopicNames(process.env) });
+const topics = loadTopicNames(process.env);
+const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${instance}`, log });
+const central = await createCentral({ config, bus, log, topics });
 await central.start();
 log.info(
   {

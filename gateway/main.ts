@@ -8,8 +8,9 @@ import { createGateway } from "./create-gateway.ts";
 
 const log = createLogger("gateway");
 const config = loadGatewayConfig(process.env);
-const bus = await createBus({ kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${config.GATEWAY_ID}`, log });
-const gateway = await createGateway({ config, bus, log, topics: loadTopicNames(process.env) });
+const topics = loadTopicNames(process.env);
+const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, clientId: `chargebridge-${config.GATEWAY_ID}`, log });
+const gateway = await createGateway({ config, bus, log, topics });
 await gateway.start();
 log.info(
   { mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort()}`, httpUrl: `http://127.0.0.1:${gateway.httpPort()}`, gatewayId: config.GATEWAY_ID },

@@ -9,6 +9,8 @@ export interface CreateBusOptions {
   log: Logger;
   /** For the in-process bus: share topic logs between components of one process. */
   hub?: InProcessHub;
+  /** Topics to create compacted on Kafka (keep the latest record per key), e.g. credentials. */
+  compactedTopics?: string[];
 }
 
 /** KAFKA_BROKERS decides the bus; the rest of the code sees only EventBus. */
@@ -23,5 +25,6 @@ export async function createBus(options: CreateBusOptions): Promise<EventBus> {
   // Loaded only on the production path, so the embedded default never touches kafkajs.
   const { createKafkaBus } = await import("./kafka/kafka-bus.ts");
   const brokers = options.kafkaBrokers.split(",").map((b) => b.trim()).filter(Boolean);
-  return createKafkaBus({ brokers, clientId: options.clientId, logger: options.log });
+  const topicConfigs = Object.fromEntries((options.compactedTopics ?? []).map((t) => [t, { "cleanup.policy": "compact" }]));
+  return createKafkaBus({ brokers, clientId: options.clientId, logger: options.log, topicConfigs });
 }

@@ -23,8 +23,8 @@ if (!Number.isInteger(simChargers) || simChargers < 0) throw new Error("Invalid 
 
 const topics = loadTopicNames(env);
 const hub = createInProcessHub();
-const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: "chargebridge-central", log, hub });
-const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub });
+const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: "chargebridge-central", log, hub, compactedTopics: [topics.credentials] });
+const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub, compactedTopics: [topics.credentials] });
 
 const central = await createCentral({ config: centralConfig, bus: centralBus, topics, log: log.child({ component: "central" }) });
 await central.start();

@@ -16,6 +16,8 @@ export interface KafkaBusOptions {
   logger?: BusLogger;
   /** Partitions of the topics the bus creates. Default 3. */
   partitions?: number;
+  /** Per-topic settings for topics the bus creates, e.g. `{ "x.credentials": { "cleanup.policy": "compact" } }`. */
+  topicConfigs?: Record<string, Record<string, string>>;
   /** Replicas of the topics the bus creates. Default 1 (dev); production clusters want 3. */
   replicationFactor?: number;
   /**

@@ -67,6 +67,7 @@ export class TopicAdmin {
             topic,
             numPartitions: this.options.partitions ?? 3,
             replicationFactor: this.options.replicationFactor ?? 1,
+            configEntries: Object.entries(this.options.topicConfigs?.[topic] ?? {}).map(([name, value]) => ({ name, value })),
           },
         ],
         // Producing or joining before the partitions have leaders would fail; wait for them here.
