@@ -74,4 +74,46 @@ describe("gateway fault tests", { timeout: 240_000 }, () => {
     await restartKafka(rig.kafka);
     await expectAllDelivered("backlog after the gateway kill");
   });
+
+  it("4. a charger that lost its connection gets the commands queued meanwhile on reconnect", async () => {
+    const cpId = "fault-cp-1";
+    const client = clients.get(cpId)!;
+    await client.subscribeAsync(`chargebridge/v1/${cpId}/down/#`, { qos: 1 });
+    const got: { id: string }[] = [];
+    client.on("message", (_t, buf) => got.push(JSON.parse(buf.toString())));
+    client.options.reconnectPeriod = 0;
+    await client.endAsync(true);
+
+    const ids = ["cmd-a", "cmd-b", "cmd-c"];
+    await rig.observer!.publish(
+      rig.topics.KAFKA_TOPIC_COMMANDS,
+      ids.map((id) => ({ key: cpId, value: JSON.stringify({ cpId, type: "stop", payload: { id, ts: new Date().toISOString(), reservationId: `res-${id}` } }) })),
+    );
+    await waitFor(async () => (await rig.gatewayHealth()).pendingCommands === 3, {
+      timeoutMs: 30_000,
+      what: "commands held for the offline charger",
+    });
+    client.options.reconnectPeriod = 200;
+    client.reconnect();
+    await waitFor(() => ids.every((id) => got.some((m) => m.id === id)), { timeoutMs: 30_000, what: "queued commands after reconnect" });
+    expect(got.map((m) => m.id).filter((id) => ids.includes(id)).slice(0, 3)).toEqual(ids);
+  });
+
+  it("5. a full queue backpressures chargers, drops nothing, and flows again once drained", async () => {
+    await rig.gateway!.stop();
+    await killKafka(rig.kafka);
+    await rig.startGateway({ QUEUE_MAX_BYTES: "16384" });
+    await waitFor(async () => [...clients.values()].every((c) => c.connected), { timeoutMs: 30_000, what: "chargers back" });
+    const before = new Map([...acked].map(([k, v]) => [k, v.length]));
+    const all = burst(100); // 300 messages of ~250 bytes: far more than 16 KiB
+    await waitFor(async () => (await rig.gatewayHealth()).queue.blockedAppends > 0, { timeoutMs: 30_000, what: "backpressure" });
+    const blocked = await rig.gatewayHealth();
+    expect(blocked.queue.bytes).toBeLessThanOrEqual(16384);
+    const ackedWhileFull = [...acked].reduce((n, [k, v]) => n + v.length - before.get(k)!, 0);
+    expect(ackedWhileFull).toBeLessThan(300);
+    await restartKafka(rig.kafka);
+    await all; // every withheld PUBACK arrives once the queue drains
+    await expectAllDelivered("every message after the queue drained");
+    expect((await rig.gatewayHealth()).queue.blockedAppends).toBe(0);
+  });
 });

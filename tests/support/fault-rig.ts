@@ -86,7 +86,7 @@ export class FaultRig {
     });
   }
 
-  async gatewayHealth(): Promise<{ queue: { depth: number; blockedAppends: number }; bus: { state: string } }> {
+  async gatewayHealth(): Promise<{ queue: { depth: number; bytes: number; blockedAppends: number }; bus: { state: string }; pendingCommands: number }> {
     return (await fetch(`http://127.0.0.1:${this.httpPort}/healthz`)).json() as never;
   }
 
