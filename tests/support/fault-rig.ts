@@ -121,7 +121,17 @@ export class FaultRig {
       connectTimeout: 5_000,
     });
     this.clients.push(client);
-    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${cpId} did not connect within 10 s`)), 10_000);
+        client.once("connect", () => (clearTimeout(timer), resolve()));
+        // A refused CONNACK (bad credentials) surfaces as an error; fail fast instead of retrying.
+        client.once("error", (error) => (clearTimeout(timer), reject(error)));
+      });
+    } catch (error) {
+      client.end(true);
+      throw error;
+    }
     return client;
   }
 
