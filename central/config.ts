@@ -20,6 +20,8 @@ export const centralConfigSchema = z.object({
   CENTRAL_GROUP_ID: z.string().default("chargebridge-central"),
   INSTANCE_ID: z.string().optional(),
   MAX_BODY_BYTES: positive.default(64 * 1024),
+  /** REST requests per minute per driver, and registrations per minute per address; 0 turns it off. */
+  DRIVER_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(120),
 });
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;

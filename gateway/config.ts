@@ -16,6 +16,20 @@ export const gatewayConfigSchema = z.object({
   MAX_PAYLOAD_BYTES: positiveInt.default(16 * 1024),
   /** How long a command waits for an offline charger before it is reported expired. */
   COMMAND_TTL_SECONDS: positiveInt.default(300),
+  /** MQTT over TLS; the listener starts only when MQTTS_PORT is set, and then needs both files. */
+  MQTTS_PORT: port.optional(),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  /** Connection attempts per minute per source address (and as many at once); 0 turns it off. */
+  MQTT_CONNECT_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(60),
+  /** Failed secret checks per minute per cpId before that cpId is throttled; 0 turns it off. */
+  MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().nonnegative().default(20),
+  /** A larger MQTT packet closes the connection before it is buffered (see broker/packet-size-guard.ts). */
+  MQTT_MAX_PACKET_BYTES: positiveInt.default(256 * 1024),
+}).superRefine((c, ctx) => {
+  if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
+    ctx.addIssue({ code: "custom", path: ["MQTTS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
+  }
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -1,4 +1,3 @@
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { Aedes } from "aedes";
 import { Backoff, delay } from "../platform/backoff.ts";
@@ -7,11 +6,13 @@ import type { EventBus, Subscription } from "../platform/event-bus.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { createRegistry } from "../platform/metrics.ts";
 import { opsRoutes } from "../platform/ops-routes.ts";
+import { RateLimiter } from "../platform/rate-limit.ts";
 import { serveHttp, type HttpServerHandle } from "../platform/serve-http.ts";
 import { DEFAULT_TOPICS, type TopicNames } from "../protocol/index.ts";
 import { createAuthenticate } from "./broker/authenticate.ts";
 import { createAuthorizePublish } from "./broker/authorize-publish.ts";
 import { createAuthorizeSubscribe } from "./broker/authorize-subscribe.ts";
+import { listenMqtt, type MqttListeners } from "./broker/listeners.ts";
 import { startCommandRouter } from "./command-router.ts";
 import { CommandDelivery } from "./commands/command-delivery.ts";
 import { CommandStore } from "./commands/command-store.ts";
@@ -38,6 +39,8 @@ export interface Gateway {
   /** Graceful: stop accepting chargers, drain what the bus will take, keep the rest on disk. */
   stop(): Promise<void>;
   mqttPort(): number;
+  /** The MQTTS port, when MQTTS_PORT is set. */
+  mqttsPort(): number | undefined;
   httpPort(): number | undefined;
   queue: DurableQueue;
   credentials: CredentialCache;
@@ -58,6 +61,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxBytes: config.QUEUE_MAX_BYTES,
       clock,
       onWarning: (message, details) => log.warn(details ?? {}, message),
+      onFsync: (ms, _entries, kind) => metrics.fsync.observe({ kind }, ms / 1000),
     }));
   const credentials = await CredentialCache.open(join(dir, "credentials.json"));
   const commandStore = await CommandStore.open(join(dir, "commands.jsonl"));
@@ -66,9 +70,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     id: config.GATEWAY_ID,
     authenticate: createAuthenticate({
       credentials,
-      onRefused: (cpId, reason) => {
-        metrics.refused.inc({ what: "connect" });
-        log.warn({ cpId, reason }, "Connection refused");
+      perAddress: new RateLimiter({ perMinute: config.MQTT_CONNECT_RATE_PER_MINUTE, clock }),
+      failures: new RateLimiter({ perMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE, clock }),
+      onRefused: (cpId, reason, address) => {
+        metrics.refused.inc({ what: reason.startsWith("rate_limited") ? "connect_rate_limited" : "connect" });
+        log.warn({ cpId, reason, address }, "Connection refused");
       },
     }),
     authorizePublish: createAuthorizePublish({
@@ -144,7 +150,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await next();
   });
 
-  let tcp: Server | undefined;
+  let listeners: MqttListeners | undefined;
   let http: HttpServerHandle | undefined;
   const subs: Subscription[] = [];
   const stopping = new AbortController();
@@ -181,32 +187,36 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const mqttPort = () => {
-    const address = tcp?.address();
-    return typeof address === "object" && address ? address.port : config.MQTT_PORT;
-  };
+  const mqttPort = () => listeners?.port() ?? config.MQTT_PORT;
 
   return {
     queue,
     credentials,
     mqttPort,
+    mqttsPort: () => listeners?.tlsPort(),
     httpPort: () => http?.port,
     async start() {
       forwarder.start();
       delivery.start();
       background = subscribeForever();
-      tcp = createServer(broker.handle as (socket: import("node:net").Socket) => void);
-      await new Promise<void>((resolve, reject) => {
-        tcp!.once("error", reject);
-        tcp!.listen(config.MQTT_PORT, config.MQTT_HOST, () => resolve());
+      listeners = await listenMqtt({
+        handle: (socket) => broker.handle(socket),
+        host: config.MQTT_HOST,
+        port: config.MQTT_PORT,
+        tls: config.MQTTS_PORT === undefined ? undefined : { port: config.MQTTS_PORT, certFile: config.TLS_CERT_FILE!, keyFile: config.TLS_KEY_FILE! },
+        maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        onOversize: (address, bytes) => {
+          metrics.refused.inc({ what: "packet_too_large" });
+          log.warn({ address, bytes, limit: config.MQTT_MAX_PACKET_BYTES }, "MQTT packet over the size limit; connection closed");
+        },
       });
       http = await serveHttp(ops, config.GATEWAY_HTTP_PORT);
-      log.info({ mqttPort: mqttPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
+      log.info({ mqttPort: mqttPort(), mqttsPort: listeners.tlsPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
     },
     async stop() {
       stopping.abort();
       // Stop accepting first; the listener's close completes once aedes has ended the connections.
-      const listenerClosed = new Promise<void>((resolve) => (tcp ? tcp.close(() => resolve()) : resolve()));
+      const listenerClosed = listeners?.close() ?? Promise.resolve();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
       await background;

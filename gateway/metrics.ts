@@ -23,6 +23,13 @@ export function createGatewayMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
+    fsync: new Histogram({
+      name: "chargebridge_gateway_fsync_seconds",
+      help: "Disk queue syncs (one per group commit), by file: log, ack cursor or directory",
+      labelNames: ["kind"],
+      buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers,
+    }),
     commandsDelivered: new Counter({ name: "chargebridge_gateway_commands_total", help: "Commands published to chargers (redeliveries included)", labelNames: ["type"], registers }),
     commandsExpired: new Counter({ name: "chargebridge_gateway_commands_expired_total", help: "Commands reported expired because their charger did not take them in time", labelNames: ["type"], registers }),
   };

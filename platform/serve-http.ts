@@ -1,6 +1,10 @@
-/** Anything with a web-standard fetch handler: a Hono app of any Env. */
+/**
+ * Anything with a web-standard fetch handler: a Hono app of any Env. `env` carries the runtime's
+ * connection details (Node: `{ incoming, outgoing }`; Deno: the serve handler's info with
+ * `remoteAddr`), which is how a handler learns the client's address (see `clientAddress` in central/api/rate-limit.ts).
+ */
 export interface FetchApp {
-  fetch: (request: Request) => Response | Promise<Response>;
+  fetch: (request: Request, env?: any) => Response | Promise<Response>;
 }
 
 export interface HttpServerHandle {
@@ -11,7 +15,7 @@ export interface HttpServerHandle {
 interface DenoLike {
   serve(
     options: { port: number; hostname?: string; onListen?: (addr: { port: number }) => void },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: unknown) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
 }
 
@@ -22,12 +26,12 @@ interface DenoLike {
 export async function serveHttp(app: FetchApp, port: number, hostname = "0.0.0.0"): Promise<HttpServerHandle> {
   const deno = (globalThis as { Deno?: DenoLike }).Deno;
   if (deno) {
-    const server = deno.serve({ port, hostname, onListen: () => {} }, (req) => app.fetch(req));
+    const server = deno.serve({ port, hostname, onListen: () => {} }, (req, info) => app.fetch(req, info));
     return { port: server.addr.port, close: () => server.shutdown() };
   }
   const { serve } = await import("@hono/node-server");
   return await new Promise<HttpServerHandle>((resolve, reject) => {
-    const server = serve({ fetch: (req: Request) => app.fetch(req), port, hostname }, (info) => {
+    const server = serve({ fetch: (req: Request, env: unknown) => app.fetch(req, env), port, hostname }, (info) => {
       resolve({
         port: info.port,
         close: () =>

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoTimestampSchema, messageIdSchema, entityIdSchema } from "./ids.ts";
+import { entityIdSchema, isoTimestampSchema, messageIdSchema, textSchema } from "./ids.ts";
 
 /** Every charger message carries its own unique id and the charger's clock. */
 const base = { id: messageIdSchema, ts: isoTimestampSchema };
@@ -10,19 +10,19 @@ export const chargerStatusSchema = z.enum(CHARGER_STATUSES);
 const wh = z.number().finite().nonnegative();
 
 export const upstreamSchemas = {
-  boot: z.object({ ...base, vendor: z.string().max(128), model: z.string().max(128), firmware: z.string().max(128) }),
+  boot: z.object({ ...base, vendor: textSchema(128), model: textSchema(128), firmware: textSchema(128) }),
   status: z.object({ ...base, status: chargerStatusSchema }),
   heartbeat: z.object({ ...base }),
   charging_started: z.object({ ...base, reservationId: entityIdSchema, meterStartWh: wh }),
   meter: z.object({ ...base, reservationId: entityIdSchema, energyWh: wh, powerW: z.number().finite().nonnegative() }),
-  charging_stopped: z.object({ ...base, reservationId: entityIdSchema, meterStopWh: wh, reason: z.string().max(256) }),
-  fault: z.object({ ...base, code: z.string().max(128), message: z.string().max(1024) }),
+  charging_stopped: z.object({ ...base, reservationId: entityIdSchema, meterStopWh: wh, reason: textSchema(256) }),
+  fault: z.object({ ...base, code: textSchema(128), message: textSchema(1024) }),
   fault_cleared: z.object({ ...base }),
   command_result: z.object({
     ...base,
     commandId: entityIdSchema,
     accepted: z.boolean(),
-    reason: z.string().max(256).optional(),
+    reason: textSchema(256).optional(),
   }),
 } as const;
 

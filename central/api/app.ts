@@ -7,6 +7,7 @@ import type { AuthEnv } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { createOnError, errorBody } from "./on-error.ts";
 import { buildOpenApi } from "./openapi.ts";
+import { createApiRateLimits } from "./rate-limit.ts";
 import { chargePointRoutes } from "./routes/charge-points.ts";
 import { driverRoutes } from "./routes/drivers.ts";
 import { reservationRoutes } from "./routes/reservations.ts";
@@ -17,6 +18,8 @@ export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
   const { ctx } = deps;
   const app = new Hono<AuthEnv>();
   const openapi = buildOpenApi();
+  const limits = createApiRateLimits(ctx.config.DRIVER_RATE_PER_MINUTE, ctx.clock);
+  const routeDeps: ApiDeps = { ...deps, auth: { ...deps.auth, admit: limits.admit } };
 
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -39,10 +42,10 @@ export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
 
   app.route("/", opsRoutes({ registry, readiness: deps.readiness }));
   app.get("/openapi.json", (c) => c.json(openapi));
-  app.route("/v1/charge-points", chargePointRoutes(deps));
-  app.route("/v1/drivers", driverRoutes(deps));
-  app.route("/v1/reservations", reservationRoutes(deps));
-  app.route("/v1/sessions", sessionRoutes(deps));
+  app.route("/v1/charge-points", chargePointRoutes(routeDeps));
+  app.route("/v1/drivers", driverRoutes(routeDeps, limits.perAddress));
+  app.route("/v1/reservations", reservationRoutes(routeDeps));
+  app.route("/v1/sessions", sessionRoutes(routeDeps));
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createOnError(ctx.log));

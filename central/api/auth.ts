@@ -9,6 +9,8 @@ export interface AuthConfig {
   tokenSecret: string;
   driverTokenTtlSeconds: number;
   now: () => number;
+  /** Runs once the token is resolved and its role admitted; throws to refuse (rate limits). */
+  admit?: (principal: Principal) => void;
 }
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -51,6 +53,7 @@ export function requireRole(config: AuthConfig, ...roles: Principal["role"][]): 
   return async (c, next) => {
     const principal = await resolve(config, bearer(c));
     if (!roles.includes(principal.role)) throw new AppError("forbidden", "This endpoint is not for this token");
+    config.admit?.(principal);
     c.set("principal", principal);
     await next();
   };

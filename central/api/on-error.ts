@@ -27,7 +27,10 @@ export function errorBody(code: ErrorCode, message: string, details?: Record<str
 export function createOnError(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof AppError) {
-      return c.json(errorBody(err.code, err.message, err.details), STATUS[err.code]);
+      // RFC 9110 §10.2.3: a 429 says when to come back, in whole seconds.
+      const retryAfter = err.details?.retryAfterSeconds;
+      const headers: Record<string, string> = typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {};
+      return c.json(errorBody(err.code, err.message, err.details), STATUS[err.code], headers);
     }
     if (err instanceof HTTPException) {
       const code: ErrorCode = err.status === 401 ? "unauthorized" : err.status === 413 ? "payload_too_large" : "validation_failed";

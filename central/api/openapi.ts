@@ -3,6 +3,7 @@ import {
   chargePointView,
   commandAcceptedView,
   createReservationBody,
+  driverProfileView,
   driverView,
   errorView,
   provisionChargePointBody,
@@ -27,7 +28,8 @@ const ROUTES: RouteDoc[] = [
   { method: "post", path: "/v1/charge-points/{cpId}/secret", summary: "Rotate a charger's secret", auth: "operator", ok: [200, provisionedChargePointView], errors: [401, 403, 404] },
   { method: "get", path: "/v1/charge-points", summary: "List charge points", auth: "driver or operator", ok: [200, z.array(chargePointView)], errors: [401] },
   { method: "get", path: "/v1/charge-points/{cpId}", summary: "One charge point", auth: "driver or operator", ok: [200, chargePointView], errors: [401, 404] },
-  { method: "post", path: "/v1/drivers", summary: "Register a driver and get a token", body: registerDriverBody, ok: [201, driverView], errors: [400] },
+  { method: "post", path: "/v1/drivers", summary: "Register a driver and get a token", body: registerDriverBody, ok: [201, driverView], errors: [400, 429] },
+  { method: "get", path: "/v1/drivers/me", summary: "The driver's own profile", auth: "driver", ok: [200, driverProfileView], errors: [401, 403] },
   { method: "post", path: "/v1/reservations", summary: "Reserve a charge point (any available one without cpId)", auth: "driver", body: createReservationBody, ok: [201, reservationView], errors: [400, 401, 404, 409] },
   { method: "get", path: "/v1/reservations/{id}", summary: "One of the driver's reservations", auth: "driver", ok: [200, reservationView], errors: [401, 404] },
   { method: "post", path: "/v1/reservations/{id}/start", summary: "Ask the charger to start", auth: "driver", ok: [202, commandAcceptedView], errors: [401, 404, 409] },
@@ -49,7 +51,9 @@ export function buildOpenApi(): Record<string, unknown> {
     const responses: Record<string, unknown> = {
       [r.ok[0]]: { description: "Success", ...(r.ok[1] ? { content: json(r.ok[1]) } : {}) },
     };
-    for (const status of r.errors) responses[status] = { description: "Error", content: json(errorView) };
+    // Every request with a driver token counts against that driver's rate limit.
+    const errors = r.auth?.includes("driver") ? [...r.errors, 429] : r.errors;
+    for (const status of errors) responses[status] = { description: "Error", content: json(errorView) };
     (paths[r.path] ??= {})[r.method] = {
       summary: r.summary,
       ...(r.auth ? { security: [{ bearer: [] }], description: `Token: ${r.auth}.` } : {}),

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { cpIdSchema, entityIdSchema } from "../../protocol/index.ts";
+import { cpIdSchema, entityIdSchema, isStorableText, STORABLE_TEXT } from "../../protocol/index.ts";
 
 /** REST request bodies and response shapes; the OpenAPI document and the types come from these. */
 export const provisionChargePointBody = z.object({ cpId: cpIdSchema });
-export const registerDriverBody = z.object({ name: z.string().trim().min(1).max(200) });
+export const registerDriverBody = z.object({ name: z.string().trim().min(1).max(200).refine(isStorableText, STORABLE_TEXT) });
 export const createReservationBody = z.object({ cpId: cpIdSchema.optional() });
 
 export const chargePointView = z.object({
@@ -26,6 +26,7 @@ export const provisionedChargePointView = z.object({
 });
 
 export const driverView = z.object({ driverId: z.string(), token: z.string() });
+export const driverProfileView = z.object({ driverId: z.string(), name: z.string(), createdAt: z.string() });
 
 export const reservationView = z.object({
   reservationId: z.string(),

@@ -61,6 +61,17 @@ export class CredentialCache {
     return this.hashes.size;
   }
 
+  /**
+   * The cheap half of `verify`: true only for the secret this gateway already verified against
+   * the current hash. Lets a charger back in while its cpId is throttled for failed attempts,
+   * without spending a slow hash on anyone else.
+   */
+  async isRemembered(cpId: string, secret: string): Promise<boolean> {
+    const stored = this.hashes.get(cpId);
+    if (!stored) return false;
+    return this.verified.get(cpId) === `${stored}|${await sha256(secret)}`;
+  }
+
   async verify(cpId: string, secret: string): Promise<boolean> {
     const stored = this.hashes.get(cpId);
     if (!stored) return false;

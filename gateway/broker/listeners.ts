@@ -1,0 +1,81 @@
+import { readFile } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import { guardPacketSize } from "./packet-size-guard.ts";
+
+export interface TlsListenerOptions {
+  port: number;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface MqttListenerOptions {
+  /** aedes' `handle`: one call per accepted connection, returning the broker's client. */
+  handle(socket: Socket): { close(): void };
+  host: string;
+  port: number;
+  /** MQTTS (MQTT over TLS, conventionally port 8883) next to the plain listener. */
+  tls?: TlsListenerOptions;
+  maxPacketBytes: number;
+  onOversize(address: string | undefined, declaredBytes: number): void;
+}
+
+export interface MqttListeners {
+  port(): number;
+  tlsPort(): number | undefined;
+  /** Stops accepting; resolves once every accepted connection has ended. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function portOf(server: Server | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === "object" && address ? address.port : undefined;
+}
+
+/**
+ * The gateway's MQTT listeners: plain TCP always, TLS when configured. Both feed the same broker,
+ * so authentication and topic ACLs are identical on either; every connection gets the packet
+ * size guard before aedes buffers anything.
+ */
+export async function listenMqtt(options: MqttListenerOptions): Promise<MqttListeners> {
+  const accept = (socket: Socket) => {
+    const client = options.handle(socket);
+    guardPacketSize(socket, options.maxPacketBytes, (bytes) => {
+      options.onOversize(socket.remoteAddress, bytes);
+      // Closing the client first detaches aedes' packet handler synchronously, so nothing in the
+      // chunk that carried the oversized header is acted upon (it can hold the whole packet).
+      client.close();
+    });
+  };
+  const servers: Server[] = [];
+  try {
+    const tcp = createServer(accept);
+    servers.push(tcp);
+    await listen(tcp, options.port, options.host);
+    if (options.tls) {
+      const [cert, key] = await Promise.all([readFile(options.tls.certFile), readFile(options.tls.keyFile)]);
+      // TLS 1.2 at least: older versions have known weaknesses and no charger needs them.
+      const tls = createTlsServer({ cert, key, minVersion: "TLSv1.2" }, accept);
+      servers.push(tls);
+      await listen(tls, options.tls.port, options.host);
+    }
+  } catch (error) {
+    for (const s of servers) s.close();
+    throw error;
+  }
+  return {
+    port: () => portOf(servers[0]) ?? options.port,
+    tlsPort: () => (options.tls ? portOf(servers[1]) ?? options.tls.port : undefined),
+    close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => {}),
+  };
+}
