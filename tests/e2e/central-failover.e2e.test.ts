@@ -44,6 +44,8 @@ describe("Central failover between two instances", { timeout: 240_000 }, () => {
       DATABASE_URL: database.url,
       HTTP_PORT: "0",
       OPERATOR_TOKEN: OPERATOR,
+      // Tests poll the API far faster than a driver app; the limiter has its own tests.
+      DRIVER_RATE_PER_MINUTE: "0",
       RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
       CENTRAL_GROUP_ID: `fo-${run}-central`,
       INSTANCE_ID: name,

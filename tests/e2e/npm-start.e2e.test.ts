@@ -31,6 +31,8 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
         KAFKA_BROKERS: "",
         DATABASE_URL: "",
         OPERATOR_TOKEN: "",
+        // Tests poll the API far faster than a driver app; the limiter has its own tests.
+        DRIVER_RATE_PER_MINUTE: "0",
       },
       "npm start",
     );

@@ -16,7 +16,9 @@ describe("production path: Central and gateway as separate processes on Kafka an
   const run = Date.now().toString(36);
   let central: RunningProcess;
   let gateway: RunningProcess;
+  let gateway2: RunningProcess;
   let fleet: Fleet;
+  let fleet2: Fleet;
   let api: ApiCall;
   let database: { url: string; drop(): Promise<void> };
   let dataDir: string;
@@ -40,6 +42,8 @@ describe("production path: Central and gateway as separate processes on Kafka an
         DATABASE_URL: database.url,
         HTTP_PORT: "0",
         OPERATOR_TOKEN: OPERATOR,
+        // Tests poll the API far faster than a driver app; the limiter has its own tests.
+        DRIVER_RATE_PER_MINUTE: "0",
         RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
         CENTRAL_GROUP_ID: `e2e-${run}-central`,
       },
@@ -50,20 +54,31 @@ describe("production path: Central and gateway as separate processes on Kafka an
       { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `e2e-${run}` },
       "gateway",
     );
+    // A second site: its own gateway, its own chargers, the same Central.
+    gateway2 = startProcess(
+      "gateway/main.ts",
+      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: `${dataDir}-site2`, GATEWAY_ID: `e2e-${run}-site2` },
+      "gateway-2",
+    );
     const c = await central.waitForLog((l) => l.msg === "Central is running", 120_000, "ready");
     const g = await gateway.waitForLog((l) => l.msg === "Gateway is running", 120_000, "ready");
+    const g2 = await gateway2.waitForLog((l) => l.msg === "Gateway is running", 120_000, "ready");
     api = apiClient(c.apiUrl as string);
-    const chargers = await provisionChargers({ apiUrl: c.apiUrl as string, operatorToken: OPERATOR, cpIds: ["prod-cp-1", "prod-cp-2"] });
-    fleet = await startFleet({ url: g.mqttUrl as string, chargers, meterMs: 200, heartbeatMs: 5_000, reconnectMs: 500 });
-    await expectChargersOnline(api, OPERATOR, ["prod-cp-1", "prod-cp-2"]);
+    const chargers = await provisionChargers({ apiUrl: c.apiUrl as string, operatorToken: OPERATOR, cpIds: ["prod-cp-1", "prod-cp-2", "prod-cp-3"] });
+    fleet = await startFleet({ url: g.mqttUrl as string, chargers: chargers.slice(0, 2), meterMs: 200, heartbeatMs: 5_000, reconnectMs: 500 });
+    fleet2 = await startFleet({ url: g2.mqttUrl as string, chargers: chargers.slice(2), meterMs: 200, heartbeatMs: 5_000, reconnectMs: 500 });
+    await expectChargersOnline(api, OPERATOR, ["prod-cp-1", "prod-cp-2", "prod-cp-3"]);
   });
 
   afterAll(async () => {
     await fleet?.stop();
+    await fleet2?.stop();
+    await gateway2?.kill();
     await gateway?.kill();
     await central?.kill();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (dataDir) await rm(`${dataDir}-site2`, { recursive: true, force: true });
   });
 
   it("reports Kafka and PostgreSQL in readiness", async () => {
@@ -74,12 +89,20 @@ describe("production path: Central and gateway as separate processes on Kafka an
     await runChargeFlow(api, "prod-cp-1");
   });
 
+  it("runs the same flow at a second site, whose gateway alone delivers its chargers' commands", async () => {
+    await runChargeFlow(api, "prod-cp-3");
+    const cp = (await api("GET", "/v1/charge-points/prod-cp-3", OPERATOR)).body;
+    expect(cp.online).toBe(true);
+  });
+
   it("rolls back a reservation that times out", async () => {
     await runTimeoutRollback(api, TTL_SECONDS);
   });
 
   it("stops both processes gracefully on SIGTERM", async () => {
     await fleet.stop();
+    await fleet2.stop();
+    expect(await gateway2.stop()).toBe(0);
     expect(await gateway.stop()).toBe(0);
     expect(await central.stop()).toBe(0);
   });
