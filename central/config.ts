@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseEnv } from "../platform/env-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().positive();
@@ -27,11 +28,5 @@ export const centralConfigSchema = z.object({
 export type CentralConfig = z.infer<typeof centralConfigSchema>;
 
 export function loadCentralConfig(env: Record<string, string | undefined>): CentralConfig {
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = centralConfigSchema.safeParse(clean);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
-  }
-  return parsed.data;
+  return parseEnv(centralConfigSchema, env);
 }

@@ -12,8 +12,14 @@ export function describeZodError(error: z.ZodError, root = ""): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
+/** UTF-8 (strict) then JSON; each failure gets its own reason. */
 function parseJson(raw: string | Uint8Array): Decoded<unknown> {
-  const text = typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  let text: string;
+  try {
+    text = typeof raw === "string" ? raw : new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    return { ok: false, reason: "payload is not valid UTF-8" };
+  }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -23,14 +29,8 @@ function parseJson(raw: string | Uint8Array): Decoded<unknown> {
 
 export function decodeUpstream(type: string, raw: string | Uint8Array): Decoded<UpstreamMessage> {
   if (!isUpstreamType(type)) return { ok: false, reason: `unknown upstream type '${type}'` };
-  let json: Decoded<unknown>;
-  try {
-    json = parseJson(raw);
-  } catch {
-    return { ok: false, reason: "payload is not valid UTF-8" };
-  }
-  if (!json.ok) return json;
-  return validateUpstream(type, json.value);
+  const json = parseJson(raw);
+  return json.ok ? validateUpstream(type, json.value) : json;
 }
 
 export function validateUpstream(type: string, value: unknown): Decoded<UpstreamMessage> {
@@ -42,12 +42,7 @@ export function validateUpstream(type: string, value: unknown): Decoded<Upstream
 
 export function decodeDownstream(type: string, raw: string | Uint8Array): Decoded<DownstreamMessage> {
   if (!isDownstreamType(type)) return { ok: false, reason: `unknown command type '${type}'` };
-  let json: Decoded<unknown>;
-  try {
-    json = parseJson(raw);
-  } catch {
-    return { ok: false, reason: "payload is not valid UTF-8" };
-  }
+  const json = parseJson(raw);
   if (!json.ok) return json;
   const result = downstreamSchemas[type].safeParse(json.value);
   if (!result.success) return { ok: false, reason: describeZodError(result.error, "payload") };

@@ -7,6 +7,7 @@ import { apiClient, type ApiCall } from "../support/api-client.ts";
 import { ensureKafka } from "../support/kafka.ts";
 import { createTestDatabase } from "../support/postgres-database.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { runTopics } from "../support/run-topics.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -32,12 +33,7 @@ describe("Central failover between two instances", { timeout: 240_000 }, () => {
     const brokers = (await ensureKafka()).join(",");
     database = await createTestDatabase("failover");
     dataDir = await mkdtemp(join(tmpdir(), "cb-failover-"));
-    const topics = {
-      KAFKA_TOPIC_EVENTS: `fo-${run}.events`,
-      KAFKA_TOPIC_COMMANDS: `fo-${run}.commands`,
-      KAFKA_TOPIC_DLQ: `fo-${run}.dlq`,
-      KAFKA_TOPIC_CREDENTIALS: `fo-${run}.credentials`,
-    };
+    const topics = runTopics(`fo-${run}`);
     const centralEnv = (name: string) => ({
       ...topics,
       KAFKA_BROKERS: brokers,

@@ -92,5 +92,6 @@ export async function runTimeoutRollback(api: ApiCall, ttlSeconds: number): Prom
   });
   expect(cp.status).toBe("available");
   const expiredAt = Date.parse((await api("GET", `/v1/reservations/${reservationId}`, d.token)).body.endedAt);
-  expect(expiredAt - Date.parse(expiresAt)).toBeLessThan(3_000);
+  // issue 5: a rollback happens within 1 s of expiry (the sweep runs every 500 ms)
+  expect(expiredAt - Date.parse(expiresAt)).toBeLessThan(1_000);
 }

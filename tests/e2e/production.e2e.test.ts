@@ -6,6 +6,7 @@ import { provisionChargers, startFleet, type Fleet } from "../../firmware-sim/in
 import { apiClient, type ApiCall } from "../support/api-client.ts";
 import { ensureKafka } from "../support/kafka.ts";
 import { createTestDatabase } from "../support/postgres-database.ts";
+import { runTopics } from "../support/run-topics.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
 import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
 
@@ -28,12 +29,7 @@ describe("production path: Central and gateway as separate processes on Kafka an
     database = await createTestDatabase("e2e");
     dataDir = await mkdtemp(join(tmpdir(), "cb-prod-"));
     // Topics and groups of their own, so runs against a long-lived broker never see each other.
-    const topics = {
-      KAFKA_TOPIC_EVENTS: `e2e-${run}.events`,
-      KAFKA_TOPIC_COMMANDS: `e2e-${run}.commands`,
-      KAFKA_TOPIC_DLQ: `e2e-${run}.dlq`,
-      KAFKA_TOPIC_CREDENTIALS: `e2e-${run}.credentials`,
-    };
+    const topics = runTopics(`e2e-${run}`);
     central = startProcess(
       "central/main.ts",
       {

@@ -9,6 +9,7 @@ import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts
 import { hashSecret } from "../../platform/password-hash.ts";
 import { brokersOf, stopKafka, type KafkaInstance } from "./kafka.ts";
 import { startProcess, type RunningProcess } from "./processes.ts";
+import { runTopics } from "./run-topics.ts";
 import { waitFor } from "./wait.ts";
 
 export async function freePort(): Promise<number> {
@@ -31,12 +32,7 @@ export class FaultRig {
   readonly kafka: KafkaInstance;
   readonly dataDir = mkdtempSync(join(tmpdir(), "cb-fault-gw-"));
   readonly run = Math.random().toString(36).slice(2, 8);
-  readonly topics = {
-    KAFKA_TOPIC_EVENTS: `fault-${this.run}.events`,
-    KAFKA_TOPIC_COMMANDS: `fault-${this.run}.commands`,
-    KAFKA_TOPIC_DLQ: `fault-${this.run}.dlq`,
-    KAFKA_TOPIC_CREDENTIALS: `fault-${this.run}.credentials`,
-  };
+  readonly topics = runTopics(`fault-${this.run}`);
   gateway: RunningProcess | undefined;
   mqttPort = 0;
   httpPort = 0;
