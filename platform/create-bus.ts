@@ -18,6 +18,7 @@ export async function createBus(options: CreateBusOptions): Promise<EventBus> {
   if (!options.kafkaBrokers) {
     return new InProcessBus({
       hub: options.hub,
+      awaitConsumers: true,
       onHandlerError: (error, record) =>
         options.log.warn({ err: error, topic: record.topic, offset: record.offset }, "Bus handler failed; redelivering"),
     });

@@ -21,6 +21,8 @@ interface Group {
   running: boolean;
   /** The member whose handler is running now, if any. */
   current?: Member;
+  /** Publishers waiting for this group to commit past an offset (awaitConsumers mode). */
+  waiters: { offset: number; resolve: () => void; reject: (error: Error) => void }[];
 }
 
 interface TopicLog {
@@ -41,6 +43,13 @@ export function createInProcessHub(): InProcessHub {
 
 export interface InProcessBusOptions {
   hub?: InProcessHub;
+  /**
+   * `publish` resolves only once every consumer group with a live member has committed the
+   * records. The bus lives in memory, so without this a producer that deletes its own copy after
+   * publishing (the gateway's disk queue) would lose records a crash caught in flight; with it,
+   * "published" means "applied by the consumers", and the producer's copy stays until then.
+   */
+  awaitConsumers?: boolean;
   /** Records kept per topic for groups that start from the beginning. */
   maxRetained?: number;
   onHandlerError?: (error: unknown, record: ConsumedRecord) => void;
@@ -76,7 +85,14 @@ export class InProcessBus implements EventBus {
       log.records.splice(0, excess);
       log.base += excess;
     }
+    const last = log.base + log.records.length - 1;
+    const committed = this.options.awaitConsumers
+      ? [...log.groups.values()]
+          .filter((g) => g.members.length > 0 && g.position <= last)
+          .map((g) => new Promise<void>((resolve, reject) => g.waiters.push({ offset: last, resolve, reject })))
+      : [];
     for (const group of log.groups.values()) this.kick(log, group);
+    await Promise.all(committed);
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription> {
@@ -84,7 +100,7 @@ export class InProcessBus implements EventBus {
     const log = this.log(topic);
     let group = log.groups.get(options.groupId);
     if (!group) {
-      group = { position: options.fromBeginning ? log.base : log.base + log.records.length, members: [], running: false };
+      group = { position: options.fromBeginning ? log.base : log.base + log.records.length, members: [], running: false, waiters: [] };
       log.groups.set(options.groupId, group);
     }
     const member: Member = { handler, closed: false };
@@ -108,6 +124,10 @@ export class InProcessBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
+    // Publishers waiting on this bus's consumers learn that they will not be served.
+    for (const { group } of this.members) {
+      for (const w of group.waiters.splice(0)) w.reject(new Error("Event bus consumer closed before committing"));
+    }
     for (const { member, group } of this.members) {
       const log = [...this.topics.values()].find((l) => [...l.groups.values()].includes(group));
       if (log) await this.leave(log, group, member);
@@ -115,11 +135,19 @@ export class InProcessBus implements EventBus {
     this.members.clear();
   }
 
+  private release(group: Group): void {
+    const done = group.waiters.filter((w) => w.offset < group.position);
+    group.waiters = group.waiters.filter((w) => w.offset >= group.position);
+    for (const w of done) w.resolve();
+  }
+
   /** Removes a member; waits until the group's loop is not inside that member's handler. */
   private async leave(log: TopicLog, group: Group, member: Member): Promise<void> {
     member.closed = true;
     group.members = group.members.filter((m) => m !== member);
-    while (group.running && group.current === member) await delay(5);
+    // A handler stuck for good must not hang shutdown: wait a bounded time for it.
+    const until = Date.now() + 5_000;
+    while (group.running && group.current === member && Date.now() < until) await delay(5);
     this.kick(log, group);
   }
 
@@ -160,6 +188,7 @@ export class InProcessBus implements EventBus {
         await member.handler(record);
         group.position += 1;
         backoff.reset();
+        if (group.waiters.length > 0) this.release(group);
       } catch (error) {
         this.options.onHandlerError?.(error, record);
         group.current = undefined;
