@@ -1,3 +1,10 @@
-export { SimCharger, type SimChargerOptions } from "./sim-charger.ts";
-export { startFleet, simCpIds, type Fleet, type FleetOptions } from "./fleet.ts";
+export { SimCharger, type SimChargerOptions, type SimChargerStats } from "./sim-charger.ts";
+export { startFleet, simCpIds, fleetStats, type Fleet, type FleetOptions, type FleetStats } from "./fleet.ts";
 export { provisionChargers, type ChargerCredentials, type ProvisionOptions } from "./provision.ts";
+export { ChargePointFirmware, type FirmwareOptions, type EvOption, type CommandLogEntry, type SessionLogEntry } from "./firmware.ts";
+export { EvBattery, evProfile, powerAtW, DEFAULT_EV, type EvProfile } from "./power-curve.ts";
+export { OfflineBuffer, type OfflineBufferStats } from "./offline-buffer.ts";
+export { loadScenario, parseScenario, ScenarioError, type Scenario } from "./scenario/schema.ts";
+export { Harness, HarnessError, type HarnessOptions } from "./hil/harness.ts";
+export { formatReport, type Report } from "./hil/report.ts";
+export { restClient } from "./hil/rest.ts";

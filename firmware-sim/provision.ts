@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { inBatches } from "./batches.ts";
 
 export interface ChargerCredentials {
   cpId: string;
@@ -12,6 +13,8 @@ export interface ProvisionOptions {
   cpIds: string[];
   /** Where secrets are kept between runs; they are shown only once by the API. */
   credentialsFile?: string;
+  /** Requests in flight; each provisioning costs Central a slow hash, so a few at a time. */
+  concurrency?: number;
 }
 
 async function call(url: string, token: string, init: RequestInit = {}): Promise<Response> {
@@ -27,13 +30,17 @@ async function call(url: string, token: string, init: RequestInit = {}): Promise
  */
 export async function provisionChargers(options: ProvisionOptions): Promise<ChargerCredentials[]> {
   const saved = await load(options.credentialsFile);
-  const result: ChargerCredentials[] = [];
-  for (const cpId of options.cpIds) {
+  const passwords = new Map<string, string>();
+  await inBatches(options.cpIds, options.concurrency ?? 4, async (cpId) => {
     const known = saved.get(cpId);
     const existing = await call(`${options.apiUrl}/v1/charge-points/${cpId}`, options.operatorToken);
+    if (existing.status === 401 || existing.status === 403) {
+      throw new Error(`Provisioning ${cpId} failed: the API refused the operator token (${existing.status})`);
+    }
+    await existing.body?.cancel();
     if (known && existing.ok) {
-      result.push({ cpId, password: known });
-      continue;
+      passwords.set(cpId, known);
+      return;
     }
     let res = await call(`${options.apiUrl}/v1/charge-points`, options.operatorToken, {
       method: "POST",
@@ -45,10 +52,10 @@ export async function provisionChargers(options: ProvisionOptions): Promise<Char
     if (!res.ok) throw new Error(`Provisioning ${cpId} failed: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { mqtt: { password: string } };
     saved.set(cpId, body.mqtt.password);
-    result.push({ cpId, password: body.mqtt.password });
-  }
+    passwords.set(cpId, body.mqtt.password);
+  });
   await save(options.credentialsFile, saved);
-  return result;
+  return options.cpIds.map((cpId) => ({ cpId, password: passwords.get(cpId)! }));
 }
 
 async function load(file?: string): Promise<Map<string, string>> {

@@ -1,14 +1,8 @@
 import mqtt, { type MqttClient } from "mqtt";
-import {
-  decodeDownstream,
-  downFilter,
-  parseTopic,
-  upTopic,
-  type ChargerStatus,
-  type DownstreamMessage,
-  type UpstreamPayload,
-  type UpstreamType,
-} from "../protocol/index.ts";
+import { decodeDownstream, downFilter, parseTopic, upTopic, type ChargerStatus, type DownstreamMessage, type UpstreamType } from "../protocol/index.ts";
+import { ChargePointFirmware, type EvOption, type Outgoing } from "./firmware.ts";
+import { OfflineBuffer, type BufferedMessage, type OfflineBufferStats } from "./offline-buffer.ts";
+import { jitteredReconnect, type ReconnectControl } from "./reconnect.ts";
 
 export interface SimChargerOptions {
   url: string;
@@ -19,46 +13,89 @@ export interface SimChargerOptions {
   firmware?: string;
   heartbeatMs?: number;
   meterMs?: number;
-  /** Charging power while a session runs. */
+  /** The charger's power limit; the session's plateau is the lower of this and the car's. */
   powerW?: number;
   /** The charger's clock offset from real time, to exercise event-time rules. */
   clockSkewMs?: number;
+  /** First reconnect delay; later ones back off exponentially with jitter up to `reconnectMaxMs`. */
   reconnectMs?: number;
+  reconnectMaxMs?: number;
+  /** The car of each session (battery, state of charge, limits); see power-curve.ts. */
+  ev?: EvOption;
+  /** End a session with `ev_full` when the car is full (default true). */
+  stopWhenFull?: boolean;
+  /** Messages kept while disconnected (default 1000); see offline-buffer.ts for what goes first. */
+  bufferSize?: number;
 }
 
-type Outgoing<T extends UpstreamType> = Omit<UpstreamPayload<T>, "id" | "ts">;
+export interface SimChargerStats {
+  /** Messages meant for the platform: published, or kept for later (skipped heartbeats are not). */
+  produced: number;
+  /** Acknowledged by the platform (PUBACK). */
+  acked: number;
+  connects: number;
+  buffer: OfflineBufferStats;
+}
 
 /**
  * One simulated charge point speaking wire contract v1: persistent session (clean=false), QoS 1
  * both ways, commands answered with command_result, duplicates of a command ignored by its id.
- * While disconnected, mqtt.js keeps its outgoing messages and sends them on reconnect, like a
- * real charger's transaction buffer.
+ * While the link is down, its messages go to a bounded offline buffer and are sent in order on
+ * reconnect; messages already handed to mqtt.js but not yet acknowledged stay in mqtt.js's
+ * outgoing store and are retransmitted by it first. Behaviour lives in ChargePointFirmware.
  */
 export class SimCharger {
   readonly cpId: string;
-  status: ChargerStatus = "available";
-  reservation: { reservationId: string; expiresAt: number } | null = null;
-  charging: { reservationId: string; meterStartWh: number } | null = null;
-  meterWh = 1_000_000 * Math.random();
-  readonly received: DownstreamMessage[] = [];
+  readonly firmware: ChargePointFirmware;
   private client: MqttClient | null = null;
+  private link: ReconnectControl | null = null;
+  /** Our own view of the link: true only once the session is resumed and our buffer may flush. */
+  private linkUp = false;
   private seq = 0;
   private readonly bootId = crypto.randomUUID().slice(0, 8);
-  private readonly seen = new Set<string>();
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private meter: ReturnType<typeof setInterval> | undefined;
+  private readonly buffer: OfflineBuffer;
+  private heartbeat: ReturnType<typeof setTimeout> | undefined;
   private connectedOnce = false;
-  private lastMeterAt = 0;
+  private produced = 0;
+  private acked = 0;
+  private connects = 0;
 
   constructor(private readonly options: SimChargerOptions) {
     this.cpId = options.cpId;
+    this.buffer = new OfflineBuffer(options.bufferSize ?? 1_000);
+    this.firmware = new ChargePointFirmware(
+      { cpId: options.cpId, meterMs: options.meterMs, powerW: options.powerW, clockSkewMs: options.clockSkewMs, ev: options.ev, stopWhenFull: options.stopWhenFull },
+      (type, fields, onAcked) => this.send(type, fields, onAcked),
+    );
   }
 
+  get status(): ChargerStatus {
+    return this.firmware.status;
+  }
+  get reservation(): { reservationId: string; expiresAt: number } | null {
+    return this.firmware.reservation;
+  }
+  get charging(): { reservationId: string; meterStartWh: number } | null {
+    return this.firmware.charging;
+  }
+  get meterWh(): number {
+    return this.firmware.meterWh;
+  }
+  get received(): DownstreamMessage[] {
+    return this.firmware.received;
+  }
   get connected(): boolean {
     return this.client?.connected ?? false;
   }
 
-  /** Resolves on the first successful connection; reconnects by itself after that. */
+  stats(): SimChargerStats {
+    return { produced: this.produced, acked: this.acked, connects: this.connects, buffer: this.buffer.stats() };
+  }
+
+  /**
+   * Resolves on the first successful connection and reconnects by itself after that. Rejects
+   * if the gateway refuses the credentials: retrying a wrong secret forever helps nobody.
+   */
   start(): Promise<void> {
     const o = this.options;
     const client = mqtt.connect(o.url, {
@@ -67,52 +104,108 @@ export class SimCharger {
       password: o.password,
       clean: false,
       protocolVersion: 4,
-      reconnectPeriod: o.reconnectMs ?? 1_000,
       connectTimeout: 10_000,
+      // mqtt.js gives up for good after any refused CONNACK by default. Firmware must not: "server
+      // unavailable" (3) is how a gateway says "back off" (its connect rate limit, for one).
+      // Refused credentials before the first connection still end start() below.
+      reconnectOnConnackError: true,
     });
     this.client = client;
+    this.link = jitteredReconnect(client, { initialMs: o.reconnectMs ?? 1_000, maxMs: o.reconnectMaxMs ?? 30_000 });
     client.on("message", (topic, payload) => this.onMessage(topic, payload));
+    client.on("close", () => (this.linkUp = false));
     client.on("connect", (connack) => {
       // MQTT-3.2.2-2: sessionPresent tells us whether the broker kept our subscription.
       if (!connack.sessionPresent) client.subscribe(downFilter(o.cpId), { qos: 1 });
+      this.connects += 1;
+      this.linkUp = true;
       if (!this.connectedOnce) {
         this.connectedOnce = true;
         this.send("boot", { vendor: o.vendor ?? "ChargeBridge", model: o.model ?? "SimCharger", firmware: o.firmware ?? "sim-1.0" });
       }
-      this.send("status", { status: this.status });
+      for (const m of this.buffer.drain()) this.publish(m);
+      this.send("status", { status: this.firmware.status });
     });
-    this.heartbeat = setInterval(() => this.send("heartbeat", {}), o.heartbeatMs ?? 30_000);
-    return new Promise((resolve) => client.once("connect", () => resolve()));
+    // A random phase: chargers switched on together must not heartbeat in lock-step forever.
+    const every = o.heartbeatMs ?? 30_000;
+    this.heartbeat = setTimeout(() => {
+      this.send("heartbeat", {});
+      this.heartbeat = setInterval(() => this.send("heartbeat", {}), every);
+    }, Math.random() * every);
+    return new Promise((resolve, reject) => {
+      client.once("connect", () => resolve());
+      client.on("error", (error: Error & { code?: number }) => {
+        // CONNACK 4/5 (3.1.1): bad username or password / not authorised.
+        if (!this.connectedOnce && (error.code === 4 || error.code === 5)) {
+          void this.stop();
+          reject(new Error(`${o.cpId}: the broker refused the credentials (${error.message})`));
+        }
+      });
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.heartbeat);
-    clearInterval(this.meter);
-    await this.client?.endAsync();
+    clearTimeout(this.heartbeat); // Node clears a timeout or an interval alike
+    this.firmware.shutdown();
+    const client = this.client;
+    if (!client) return;
+    // A graceful end waits for in-flight PUBACKs, which never come on a dead link.
+    const graceful = client.endAsync(!this.linkUp);
+    const timer = setTimeout(() => client.end(true), 3_000);
+    await graceful.catch(() => {});
+    clearTimeout(timer);
   }
 
-  /** Drops the connection without a DISCONNECT, as a network failure would. */
+  /** Drops the connection without a DISCONNECT, as a network failure would; it comes back by itself. */
   dropConnection(): void {
+    // mqtt.js reports the close a tick later; what the firmware produces meanwhile is ours to keep.
+    this.linkUp = false;
     this.client?.stream.destroy();
   }
 
+  /** A network outage of `ms`: the link goes down now and the first retry comes after `ms`. */
+  goOffline(ms: number): boolean {
+    const cut = this.link?.holdOffline(ms) ?? false;
+    if (cut) this.linkUp = false;
+    return cut;
+  }
+
   fault(code: string, message: string): void {
-    this.status = "faulted";
-    this.send("fault", { code, message });
-    this.send("status", { status: "faulted" });
+    this.firmware.fault(code, message);
   }
 
   clearFault(): void {
-    this.status = this.charging ? "charging" : this.reservation ? "reserved" : "available";
-    this.send("fault_cleared", {});
-    this.send("status", { status: this.status });
+    this.firmware.clearFault();
   }
 
-  send<T extends UpstreamType>(type: T, fields: Outgoing<T>): string {
+  /** Starts a session without a remote start, as a local authorisation (RFID, free vend) would. */
+  beginSession(reservationId: string): void {
+    this.firmware.beginSession(reservationId);
+  }
+
+  stopCharging(reason: string): void {
+    this.firmware.stopCharging(reason);
+  }
+
+  send<T extends UpstreamType>(type: T, fields: Outgoing<T>, onAcked?: () => void): string {
     const id = `${this.cpId}-${this.bootId}-${++this.seq}`;
-    const ts = new Date(Date.now() + (this.options.clockSkewMs ?? 0)).toISOString();
-    this.client?.publish(upTopic(this.cpId, type), JSON.stringify({ id, ts, ...fields }), { qos: 1 });
+    const ts = new Date(this.firmware.now()).toISOString();
+    const message: BufferedMessage = { type, topic: upTopic(this.cpId, type), payload: JSON.stringify({ id, ts, ...fields }), onAcked };
+    if (this.linkUp && this.client) {
+      this.produced += 1;
+      this.publish(message);
+    } else if (this.buffer.push(message)) {
+      this.produced += 1;
+    }
     return id;
+  }
+
+  private publish(m: BufferedMessage): void {
+    this.client!.publish(m.topic, m.payload, { qos: 1 }, (error) => {
+      if (error) return; // the client was ended; nothing more will be sent
+      this.acked += 1;
+      m.onAcked?.();
+    });
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -120,71 +213,6 @@ export class SimCharger {
     if (!parsed || parsed.direction !== "down") return;
     const decoded = decodeDownstream(parsed.type, payload);
     if (!decoded.ok) return;
-    const command = decoded.value;
-    if (this.seen.has(command.payload.id)) return; // QoS 1 may deliver twice
-    this.seen.add(command.payload.id);
-    this.received.push(command);
-    const reason = this.apply(command);
-    this.send("command_result", { commandId: command.payload.id, accepted: reason === null, ...(reason ? { reason } : {}) });
-  }
-
-  /** Returns null when accepted, else the reason for refusing. */
-  private apply(command: DownstreamMessage): string | null {
-    const { reservationId } = command.payload;
-    switch (command.type) {
-      case "reserve":
-        if (this.status !== "available") return `charger is ${this.status}`;
-        this.reservation = { reservationId, expiresAt: Date.parse(command.payload.expiresAt) };
-        this.setStatus("reserved");
-        return null;
-      case "cancel_reservation":
-        if (this.reservation?.reservationId !== reservationId) return "unknown reservation";
-        this.reservation = null;
-        if (this.status === "reserved") this.setStatus("available");
-        return null;
-      case "start":
-        if (this.status === "faulted") return "charger is faulted";
-        if (this.reservation?.reservationId !== reservationId) return "unknown reservation";
-        this.startCharging(reservationId);
-        return null;
-      case "stop":
-        if (this.charging?.reservationId !== reservationId) return "not charging this reservation";
-        this.stopCharging("remote");
-        return null;
-    }
-  }
-
-  private setStatus(status: ChargerStatus): void {
-    this.status = status;
-    this.send("status", { status });
-  }
-
-  private startCharging(reservationId: string): void {
-    this.reservation = null;
-    this.charging = { reservationId, meterStartWh: Math.round(this.meterWh) };
-    this.send("charging_started", { reservationId, meterStartWh: this.charging.meterStartWh });
-    this.setStatus("charging");
-    this.lastMeterAt = Date.now();
-    this.meter = setInterval(() => {
-      this.accrue();
-      this.send("meter", { reservationId, energyWh: Math.round(this.meterWh), powerW: this.options.powerW ?? 11_000 });
-    }, this.options.meterMs ?? 10_000);
-  }
-
-  /** The register counts energy by elapsed time, so a stop between two meter values is exact. */
-  private accrue(): void {
-    const now = Date.now();
-    this.meterWh += ((this.options.powerW ?? 11_000) * (now - this.lastMeterAt)) / 3_600_000;
-    this.lastMeterAt = now;
-  }
-
-  stopCharging(reason: string): void {
-    if (!this.charging) return;
-    clearInterval(this.meter);
-    this.accrue();
-    const { reservationId } = this.charging;
-    this.charging = null;
-    this.send("charging_stopped", { reservationId, meterStopWh: Math.round(this.meterWh), reason });
-    this.setStatus("available");
+    this.firmware.handle(decoded.value);
   }
 }
