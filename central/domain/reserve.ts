@@ -47,7 +47,23 @@ export async function reserve(ctx: CentralContext, input: ReserveInput): Promise
   }
 }
 
+/**
+ * Without a cpId, SKIP LOCKED passes over charge points that concurrent requests hold locked at
+ * this instant; if any of those requests then rolls back, the charge point was free after all.
+ * So "none available" is answered only when no available row remains even counting locked ones,
+ * with a few short retries while some do.
+ */
 async function claimChargePoint(tx: Sql, cpId: string | undefined): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    const claimed = await claimOnce(tx, cpId);
+    if (claimed || cpId || attempt >= 3) return claimed;
+    const left = await tx.query("SELECT 1 FROM charge_points WHERE status = 'available' AND online LIMIT 1");
+    if (left.length === 0) return null;
+    await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
+  }
+}
+
+async function claimOnce(tx: Sql, cpId: string | undefined): Promise<string | null> {
   const rows = cpId
     ? await tx.query<{ cp_id: string }>(
         `UPDATE charge_points SET status = 'reserved'
