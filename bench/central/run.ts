@@ -1,0 +1,159 @@
+/**
+ * Central bench (issue 5). Plain script; prints tables, asserts nothing about time.
+ *
+ *   node --import tsx bench/central/run.ts [--stages tx,e2e]
+ *     tx:  [--workers 1,8,32] [--tx-seconds 3] [--rounds 2] [--charge-points 1000] [--pool 10]
+ *     e2e: [--chargers 1000] [--rate 5] [--seconds 60] [--provision seed|api] [--poll-ms 50] [--poll-every 10]
+ *   [--out results.json]
+ *
+ * `tx` (reserve-tx.ts) runs in this process against PostgreSQL (TEST_DATABASE_URL, default
+ * postgres://postgres@127.0.0.1:5432/test, in a schema of its own, dropped afterwards) and PGlite.
+ * Scenarios run interleaved, round after round, and the table shows medians: two shared cores
+ * drift by several times within a minute and no scenario should always get the quiet moment.
+ * `e2e` (reserve-e2e.ts) needs Kafka: KAFKA_BROKERS if set, else a broker of its own started with
+ * scripts/kafka.sh in a temp dir and removed afterwards (the shared broker is never stopped).
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { TEST_DATABASE_URL } from "../../tests/support/postgres.ts";
+import { fmt, markdownTable, median, startPrivateKafka, type PrivateKafka } from "../gateway/kit.ts";
+import type { Spread } from "./measure.ts";
+import { runE2e, type E2eResult } from "./reserve-e2e.ts";
+import { applyHeartbeats, oneRowCommit, pgliteTarget, postgresTarget, reserveCancel, selectOne, type TxResult } from "./reserve-tx.ts";
+
+const { values: a } = parseArgs({
+  options: {
+    stages: { type: "string", default: "tx,e2e" },
+    workers: { type: "string", default: "1,8,32" },
+    "tx-seconds": { type: "string", default: "3" },
+    rounds: { type: "string", default: "2" },
+    "charge-points": { type: "string", default: "1000" },
+    pool: { type: "string", default: "10" },
+    chargers: { type: "string", default: "1000" },
+    rate: { type: "string", default: "5" },
+    seconds: { type: "string", default: "60" },
+    provision: { type: "string", default: "seed" },
+    "poll-ms": { type: "string", default: "50" },
+    "poll-every": { type: "string", default: "10" },
+    out: { type: "string" },
+  },
+});
+const stages = new Set(a.stages!.split(","));
+const results: { tx?: TxResult[]; e2e?: E2eResult } = {};
+
+async function txStage(): Promise<void> {
+  const workers = a.workers!.split(",").map(Number);
+  const seconds = Number(a["tx-seconds"]);
+  const rounds = Number(a.rounds);
+  const chargePoints = Number(a["charge-points"]);
+  const pool = Number(a.pool);
+  const maxWorkers = Math.max(...workers);
+  console.log(`tx: PostgreSQL ${TEST_DATABASE_URL} (pool ${pool}) and PGlite, ${chargePoints} charge points online, ` +
+    `workers ${workers.join("/")}, ${seconds} s per scenario, ${rounds} interleaved round(s)`);
+  const pg = await postgresTarget(TEST_DATABASE_URL, chargePoints, maxWorkers, pool);
+  const prepared = await postgresTarget(TEST_DATABASE_URL, chargePoints, maxWorkers, pool, true);
+  const lite = await pgliteTarget(chargePoints, maxWorkers);
+  const all: TxResult[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const w of workers) {
+        const scenarios = [
+          () => reserveCancel(pg, w, seconds),
+          () => reserveCancel(lite, w, seconds),
+          () => reserveCancel(prepared, w, seconds),
+          () => applyHeartbeats(pg, w, seconds, chargePoints),
+          () => selectOne(pg.db, w, seconds),
+          () => oneRowCommit(pg.db, w, seconds),
+        ];
+        // Rotate the order each round so no scenario always runs first.
+        for (let i = 0; i < scenarios.length; i++) {
+          const r = await scenarios[(i + round) % scenarios.length]!();
+          all.push(r);
+          console.log(`  round ${round + 1}: ${r.scenario}, ${r.workers} workers: ${fmt(r.perSecond)}/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}`);
+        }
+      }
+    }
+  } finally {
+    await pg.close();
+    await prepared.close();
+    await lite.close();
+  }
+  results.tx = all;
+  const groups = new Map<string, TxResult[]>();
+  for (const r of all) groups.set(`${r.scenario}|${r.workers}`, [...(groups.get(`${r.scenario}|${r.workers}`) ?? []), r]);
+  const rows = [...groups.values()].map((rs) => {
+    const rates = rs.map((r) => r.perSecond);
+    return [
+      rs[0]!.scenario,
+      String(rs[0]!.workers),
+      fmt(median(rates)),
+      rs.length > 1 ? `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}` : "",
+      fmt(median(rs.map((r) => r.p50)), 1),
+      fmt(median(rs.map((r) => r.p99)), 1),
+      String(rs.reduce((n, r) => n + r.errors, 0)),
+    ];
+  });
+  rows.sort((x, y) => x[0]!.localeCompare(y[0]!) || Number(x[1]) - Number(y[1]));
+  console.log(`\nReservation transactions (median over ${rounds} round(s); reserve+cancel = 2 transactions):\n`);
+  console.log(markdownTable(["scenario", "workers", "ops/s (median)", "ops/s (min–max)", "p50 ms", "p99 ms", "errors"], rows));
+}
+
+async function e2eStage(): Promise<void> {
+  const external = process.env.KAFKA_BROKERS?.trim();
+  let kafka: PrivateKafka | undefined;
+  if (!external) {
+    console.log("e2e: starting a private Kafka...");
+    kafka = await startPrivateKafka();
+  }
+  try {
+    const o = {
+      brokers: external ?? kafka!.brokers.join(","),
+      chargers: Number(a.chargers),
+      rate: Number(a.rate),
+      seconds: Number(a.seconds),
+      provision: a.provision === "api" ? ("api" as const) : ("seed" as const),
+      pollMs: Number(a["poll-ms"]),
+      pollEvery: Number(a["poll-every"]),
+    };
+    console.log(`e2e: ${o.chargers} chargers, ${o.rate} reservations/s for ${o.seconds} s, provisioning by ${o.provision}, Kafka ${o.brokers}`);
+    const r = await runE2e(o);
+    results.e2e = r;
+    const row = (name: string, s: Spread) => [name, String(s.count), fmt(s.p50), fmt(s.p99), fmt(s.max)];
+    console.log(`\nReserve → charging with ${o.chargers} chargers (set-up ${fmt(r.setupSeconds)} s; ${r.reserveToCharging.count}/${r.reservations} reservations reached charging):\n`);
+    console.log(
+      markdownTable(
+        ["span", "n", "p50 ms", "p99 ms", "max ms"],
+        [
+          row("reserve committed → charging_started applied (Central's clock, DB)", r.reserveToCharging),
+          row(`POST /v1/reservations response → GET reads charging (client; 1 in ${o.pollEvery} drivers polls every ${o.pollMs} ms)`, r.clientObserved),
+          row("  reserve → `start` command committed (driver's POST start)", r.reserveToStartCommand),
+          row("  `start` committed → published to Kafka (outbox)", r.outbox),
+          row("  published → charger started (Kafka → gateway → MQTT → charger)", r.commandToCharger),
+          row("  charger started → Central applied (MQTT → gateway queue → Kafka → Central)", r.chargerToCentral),
+          row("    charger started → gateway received (MQTT)", r.chargerToGateway),
+          row("    gateway received → sent to Kafka (disk queue, forwarder; record timestamp)", r.gatewayToKafka),
+          row("    on Kafka → Central applied (consumer, one event at a time)", r.kafkaToApplied),
+        ],
+      ),
+    );
+    const c = r.cpu;
+    console.log(
+      `\nduring the window, % of one core (run-queue wait of its event loop): Central ${fmt(c.central)} (${fmt(c.centralWait)}), ` +
+        `gateway ${fmt(c.gateway)} (${fmt(c.gatewayWait)}), bench with the fleet ${fmt(c.bench)} (${fmt(c.benchWait)})`,
+    );
+    console.log(
+      `Central's event consumer over the window: ${fmt(r.consumer.offeredPerSecond)} records/s arrived, ${fmt(r.consumer.appliedPerSecond)} events/s applied, ` +
+        `${r.consumer.lagAtEnd} records not yet consumed at its end${r.consumer.lagAtEnd > 100 ? " (SATURATED: the latencies above include its backlog)" : ""}`,
+    );
+    console.log(`connect burst: Central applied ${r.connectBurst.events} events in ${fmt(r.connectBurst.seconds, 1)} s (${fmt(r.connectBurst.perSecond)}/s) while ${o.chargers} chargers connected`);
+  } finally {
+    await kafka?.destroy();
+  }
+}
+
+// e2e first: in both runs that ran it right after the tx stage, Central was slow from the e2e's
+// start (2/2), never when e2e ran alone (3/3). The cause was not pinned down (PostgreSQL writing
+// back what the tx stage churned is the suspect), so the order keeps it out of the e2e figures.
+if (stages.has("e2e")) await e2eStage();
+if (stages.has("tx")) await txStage();
+if (a.out) await writeFile(a.out, JSON.stringify(results, null, 2));
