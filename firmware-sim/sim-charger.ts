@@ -5,6 +5,8 @@ import { OfflineBuffer, type BufferedMessage, type OfflineBufferStats } from "./
 import { jitteredReconnect, type ReconnectControl } from "./reconnect.ts";
 
 export interface SimChargerOptions {
+  /** How long refused credentials are retried before start() fails (a new charger's hash is still travelling). Default 15 s. */
+  authGraceMs?: number;
   url: string;
   cpId: string;
   password: string;
@@ -132,11 +134,14 @@ export class SimCharger {
       this.send("heartbeat", {});
       this.heartbeat = setInterval(() => this.send("heartbeat", {}), every);
     }, Math.random() * every);
+    const refuseAfter = Date.now() + (o.authGraceMs ?? 15_000);
     return new Promise((resolve, reject) => {
       client.once("connect", () => resolve());
       client.on("error", (error: Error & { code?: number }) => {
-        // CONNACK 4/5 (3.1.1): bad username or password / not authorised.
-        if (!this.connectedOnce && (error.code === 4 || error.code === 5)) {
+        // CONNACK 4/5 (3.1.1): bad username or password / not authorised. A charger provisioned a
+        // moment ago may be refused until its hash has reached the gateway over the bus, so it
+        // keeps retrying for a grace period before giving up for good.
+        if (!this.connectedOnce && (error.code === 4 || error.code === 5) && Date.now() >= refuseAfter) {
           void this.stop();
           reject(new Error(`${o.cpId}: the broker refused the credentials (${error.message})`));
         }

@@ -33,7 +33,10 @@ export async function reconcileStatus(
   const settled = (since: Date | null) => since !== null && eventTime.getTime() >= since.getTime() + SETTLE_MS;
   let conflict: { kind: ConflictKind; detail: string } | null = null;
 
-  if (reported === "available" && live?.status === "reserved" && settled(live.created_at)) {
+  // A charger keeps the reservation's expiry on its own clock; going available at that moment is
+  // the normal end of a no-show, which the expiry sweep rolls back, not a conflict.
+  const ownExpiry = live?.status === "reserved" && eventTime.getTime() >= live.expires_at.getTime() - SETTLE_MS;
+  if (reported === "available" && live?.status === "reserved" && settled(live.created_at) && !ownExpiry) {
     await transitionReservation(tx, live.reservation_id, ["reserved"], "cancelled", { at: now, reason: "charger_lost_reservation" });
     await releaseChargePoint(tx, cpId, "reserved");
     conflict = { kind: "reservation_lost", detail: `charger reported available while reservation ${live.reservation_id} was live` };

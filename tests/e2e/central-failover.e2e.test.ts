@@ -15,7 +15,9 @@ import { waitFor } from "../support/wait.ts";
  * mid-flow; the other takes over its partitions, finishes the flows the dead one started, and
  * rolls back the reservations nobody started. Nothing is left stuck in `reserved`.
  */
-const TTL_SECONDS = 8;
+// Longer than the consumer-group session timeout plus the outbox lease of the killed instance
+// (30 s): chargers expire reservations by their own clock too, so a start must arrive in time.
+const TTL_SECONDS = 40;
 const OPERATOR = "failover-operator-token-0123";
 const CPS = Array.from({ length: 6 }, (_, i) => `fo-cp-${i}`);
 
@@ -97,7 +99,7 @@ describe("Central failover between two instances", { timeout: 240_000 }, () => {
     }
     for (const id of abandoned) {
       await waitFor(async () => (await apiB("GET", `/v1/reservations/${id}`, d.token)).body.status === "expired", {
-        timeoutMs: 60_000,
+        timeoutMs: (TTL_SECONDS + 30) * 1000,
         what: `reservation ${id} rolled back by the surviving instance`,
       });
     }

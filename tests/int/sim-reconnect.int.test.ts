@@ -43,10 +43,17 @@ describe("firmware-sim reconnecting after a refused CONNACK", () => {
     await c.stop();
   });
 
-  it("gives up at once when the broker refuses the credentials before it ever connected", async () => {
+  it("gives up when the broker refuses the credentials before it ever connected and the grace is over", async () => {
     busyFor = 0;
-    const c = new SimCharger({ url, cpId: "wrong-cp", password: "wrong", reconnectMs: 50 });
+    const c = new SimCharger({ url, cpId: "wrong-cp", password: "wrong", reconnectMs: 50, authGraceMs: 0 });
     await expect(c.start()).rejects.toThrow(/wrong-cp: the broker refused the credentials/);
     expect(attempts.get("wrong-cp")).toBe(1);
+  });
+
+  it("keeps retrying refused credentials during the grace period (a new charger's hash is still on its way)", async () => {
+    busyFor = 0;
+    const c = new SimCharger({ url, cpId: "wrong-cp-2", password: "wrong", reconnectMs: 50, reconnectMaxMs: 50, authGraceMs: 400 });
+    await expect(c.start()).rejects.toThrow(/wrong-cp-2: the broker refused the credentials/);
+    expect(attempts.get("wrong-cp-2")).toBeGreaterThan(1);
   });
 });

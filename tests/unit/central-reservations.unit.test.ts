@@ -224,6 +224,20 @@ describe("reconciliation: physical state wins", () => {
     expect(counted.values.find((v) => v.labels.kind === "reservation_lost")?.value).toBe(1);
   });
 
+  it("treats a charger going available at the reservation's expiry as its own no-show expiry, not a conflict", async () => {
+    await h.provision("cp-1");
+    const d = await h.driver();
+    const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
+    h.clock.advance(60_000);
+    await h.emit("cp-1", "status", { status: "available" });
+    expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body.conflict).toBeNull();
+    await expireDueReservations(h.central.ctx);
+    expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body).toMatchObject({
+      status: "expired",
+      endReason: "not_started_in_time",
+    });
+  });
+
   it("takes a charger that charges without a session out of service until it is available again", async () => {
     await h.provision("cp-1");
     await h.emit("cp-1", "status", { status: "charging" });
