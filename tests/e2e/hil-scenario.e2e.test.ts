@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient } from "../support/api-client.ts";
-import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { embeddedEnv, startProcess, type RunningProcess } from "../support/processes.ts";
 import { runSimCli, startSimCli, type RunningCli } from "../support/sim-cli.ts";
 import { expectChargersOnline } from "./charge-flow.scenario.ts";
 
@@ -27,17 +27,11 @@ describe("firmware-sim HIL harness against npm start", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-hil-"));
     system = startProcess(
       "scripts/start.ts",
-      {
-        HTTP_PORT: "0",
-        MQTT_PORT: "0",
-        GATEWAY_HTTP_PORT: "0",
-        DATA_DIR: dataDir,
+      embeddedEnv(dataDir, {
         SIM_CHARGERS: "0",
         RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
-        KAFKA_BROKERS: "",
-        DATABASE_URL: "",
         OPERATOR_TOKEN: "",
-      },
+      }),
       "npm start",
     );
     const ready = await system.waitForLog((l) => l.msg === "ChargeBridge is running", 90_000, "ready line");

@@ -7,7 +7,7 @@ import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, type ApiCall } from "../support/api-client.ts";
 import { closed, connectOrThrow, counter, downFilter, GoodCharger, grantedQos, message, tryConnect, upTopic } from "../support/hostile-kit.ts";
-import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { embeddedEnv, startProcess, type RunningProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
 const OPERATOR = "operator-token-for-the-hostile-suite";
@@ -62,19 +62,13 @@ describe("hostile input over real MQTT and HTTP", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-hostile-"));
     proc = startProcess(
       "scripts/start.ts",
-      {
-        HTTP_PORT: "0",
-        MQTT_PORT: "0",
-        GATEWAY_HTTP_PORT: "0",
-        DATA_DIR: dataDir,
+      embeddedEnv(dataDir, {
         SIM_CHARGERS: "0",
-        KAFKA_BROKERS: "",
-        DATABASE_URL: "",
         OPERATOR_TOKEN: OPERATOR,
         TOKEN_SECRET,
         MQTT_MAX_PACKET_BYTES: "65536",
         MQTT_CONNECT_RATE_PER_MINUTE: "1000",
-      },
+      }),
       "npm start (hostile)",
     );
     const ready = await proc.waitForLog((l) => l.msg === "ChargeBridge is running", 90_000, "ready line");

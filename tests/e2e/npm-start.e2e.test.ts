@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, type ApiCall } from "../support/api-client.ts";
-import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { embeddedEnv, startProcess, type RunningProcess } from "../support/processes.ts";
 import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
 
 const TTL_SECONDS = 3;
@@ -20,20 +20,14 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-e2e-"));
     proc = startProcess(
       "scripts/start.ts",
-      {
-        HTTP_PORT: "0",
-        MQTT_PORT: "0",
-        GATEWAY_HTTP_PORT: "0",
-        DATA_DIR: dataDir,
+      embeddedEnv(dataDir, {
         SIM_CHARGERS: "3",
         SIM_METER_MS: "200",
         RESERVATION_TTL_SECONDS: String(TTL_SECONDS),
-        KAFKA_BROKERS: "",
-        DATABASE_URL: "",
         OPERATOR_TOKEN: "",
         // Tests poll the API far faster than a driver app; the limiter has its own tests.
         DRIVER_RATE_PER_MINUTE: "0",
-      },
+      }),
       "npm start",
     );
     const ready = await proc.waitForLog((l) => l.msg === "ChargeBridge is running", 90_000, "ready line");

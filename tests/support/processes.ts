@@ -80,3 +80,12 @@ export function startProcess(script: string, env: Record<string, string>, name =
     },
   };
 }
+
+/**
+ * The environment of an `npm start` (scripts/start.ts) child for tests: free ports, its own data
+ * directory, and the embedded defaults forced even if the developer's shell points at Kafka or
+ * PostgreSQL.
+ */
+export function embeddedEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { HTTP_PORT: "0", MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, KAFKA_BROKERS: "", DATABASE_URL: "", ...extra };
+}
