@@ -1,6 +1,6 @@
-import { Backoff, delay } from "../platform/backoff.ts";
+import { startBusSubscriptions, type BusSubscriptions } from "../platform/bus-subscriptions.ts";
 import { systemClock, type Clock } from "../platform/clock.ts";
-import type { EventBus, Subscription } from "../platform/event-bus.ts";
+import type { EventBus } from "../platform/event-bus.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { createRegistry } from "../platform/metrics.ts";
 import { generateSecret } from "../platform/password-hash.ts";
@@ -81,25 +81,8 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
   );
 
   let server: HttpServerHandle | undefined;
-  let consumer: Subscription | undefined;
   let sweeper: { stop(): Promise<void> } | undefined;
-  const stopping = new AbortController();
-  let consumerStarting: Promise<void> | undefined;
-
-  /** Subscribing needs the bus; retry in the background so the API comes up while Kafka is away. */
-  async function subscribeForever(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
-    while (!stopping.signal.aborted) {
-      try {
-        consumer = await startEventConsumer(ctx, bus);
-        log.info({ topic: ctx.topics.events, group: config.CENTRAL_GROUP_ID }, "Consuming charger events");
-        return;
-      } catch (error) {
-        log.warn({ err: error }, "Subscribing to charger events failed; retrying");
-        await delay(backoff.next(), stopping.signal);
-      }
-    }
-  }
+  let subscriptions: BusSubscriptions | undefined;
 
   return {
     ctx,
@@ -112,14 +95,13 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       outbox!.start();
       await credentials.publishSnapshot();
       sweeper = startExpirySweeper(ctx);
-      consumerStarting = subscribeForever();
+      // The API comes up while Kafka is away; the consumer joins in the background.
+      subscriptions = startBusSubscriptions({ events: () => startEventConsumer(ctx, bus) }, log);
       log.info({ port: server?.port, db: db.kind, bus: bus.kind }, "Central started");
     },
     async stop() {
-      stopping.abort();
       await server?.close();
-      await consumerStarting;
-      await consumer?.close();
+      await subscriptions?.close();
       await sweeper?.stop();
       await outbox!.stop();
       await credentials.stop();

@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { Aedes } from "aedes";
-import { Backoff, delay } from "../platform/backoff.ts";
 import { systemClock, type Clock } from "../platform/clock.ts";
-import type { EventBus, Subscription } from "../platform/event-bus.ts";
+import type { EventBus } from "../platform/event-bus.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { createRegistry } from "../platform/metrics.ts";
 import { opsRoutes } from "../platform/ops-routes.ts";
@@ -13,6 +12,7 @@ import { createAuthenticate } from "./broker/authenticate.ts";
 import { createAuthorizePublish } from "./broker/authorize-publish.ts";
 import { createAuthorizeSubscribe } from "./broker/authorize-subscribe.ts";
 import { listenMqtt, type MqttListeners } from "./broker/listeners.ts";
+import { startBusSubscriptions, type BusSubscriptions } from "../platform/bus-subscriptions.ts";
 import { startCommandRouter } from "./command-router.ts";
 import { CommandDelivery } from "./commands/command-delivery.ts";
 import { CommandStore } from "./commands/command-store.ts";
@@ -143,7 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ops = opsRoutes({
     registry,
     readiness: [{ name: "bus", check: () => bus.health().state === "connected" }],
-    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: broker.connectedClients, pendingCommands: commandStore.size }),
+    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: broker.connectedClients, pendingCommands: commandStore.size, subscriptions: subscriptions?.states() ?? {} }),
   });
   ops.use("/metrics", async (_c, next) => {
     refreshGauges();
@@ -152,40 +152,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   let listeners: MqttListeners | undefined;
   let http: HttpServerHandle | undefined;
-  const subs: Subscription[] = [];
-  const stopping = new AbortController();
-  let background: Promise<void> = Promise.resolve();
-
-  /** Subscriptions need the bus; keep trying in the background so chargers are served meanwhile. */
-  async function subscribeForever(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
-    const wanted = [
-      () =>
-        bus.subscribe(topics.credentials, { groupId: `chargebridge-gateway-${config.GATEWAY_ID}-credentials`, fromBeginning: true }, async (r) => {
-          if (!credentials.apply(r.value)) log.warn({ offset: r.offset }, "Invalid credential record skipped");
-        }),
-      () =>
-        startCommandRouter({
-          bus,
-          topics,
-          gatewayId: config.GATEWAY_ID,
-          log,
-          holdsSession: (cpId) => delivery.holdsSession(cpId),
-          deliver: (cpId, type, payload) => delivery.accept(cpId, type, payload),
-        }),
-    ];
-    for (const subscribe of wanted) {
-      while (!stopping.signal.aborted) {
-        try {
-          subs.push(await subscribe());
-          break;
-        } catch (error) {
-          log.warn({ err: error }, "Bus subscription failed; retrying");
-          await delay(backoff.next(), stopping.signal);
-        }
-      }
-    }
-  }
+  let subscriptions: BusSubscriptions | undefined;
 
   const mqttPort = () => listeners?.port() ?? config.MQTT_PORT;
 
@@ -198,7 +165,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async start() {
       forwarder.start();
       delivery.start();
-      background = subscribeForever();
+      subscriptions = startBusSubscriptions(
+        {
+          credentials: () =>
+            bus.subscribe(topics.credentials, { groupId: `chargebridge-gateway-${config.GATEWAY_ID}-credentials`, fromBeginning: true }, async (r) => {
+              if (!credentials.apply(r.value)) log.warn({ offset: r.offset }, "Invalid credential record skipped");
+            }),
+          commands: () =>
+            startCommandRouter({
+              bus,
+              topics,
+              gatewayId: config.GATEWAY_ID,
+              log,
+              holdsSession: (cpId) => delivery.holdsSession(cpId),
+              deliver: (cpId, type, payload) => delivery.accept(cpId, type, payload),
+            }),
+        },
+        log,
+      );
       listeners = await listenMqtt({
         handle: (socket) => broker.handle(socket),
         host: config.MQTT_HOST,
@@ -214,15 +198,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       log.info({ mqttPort: mqttPort(), mqttsPort: listeners.tlsPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
     },
     async stop() {
-      stopping.abort();
       // Stop accepting first; the listener's close completes once aedes has ended the connections.
       const listenerClosed = listeners?.close() ?? Promise.resolve();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
-      await background;
       delivery.stop();
       await forwarder.stop();
-      for (const s of subs) await s.close();
+      await subscriptions?.close();
       await commandStore.close();
       await queue.close();
       await credentials.flush();
