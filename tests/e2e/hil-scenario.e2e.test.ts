@@ -15,7 +15,8 @@ const HARDWARE = ["hil-cp-001", "hil-cp-002", "hil-cp-003"];
  * separate firmware-sim fleet process; the harness process knows the chargers only by their ids
  * and sees them only through Central's REST API, exactly as it would see physical chargers.
  */
-describe("firmware-sim HIL harness against npm start", () => {
+// Each scenario runs for about 10 s of real time; leave room for a slower machine.
+describe("firmware-sim HIL harness against npm start", { timeout: 120_000 }, () => {
   let system: RunningProcess;
   let hardware: RunningCli;
   let dataDir: string;
