@@ -115,6 +115,13 @@ ALTER TABLE charge_points ADD COLUMN conflict_detail text;
 ALTER TABLE charge_points ADD COLUMN conflict_at timestamptz;
 `,
   },
+  {
+    version: 3,
+    name: "per-charger lookup of unpublished commands",
+    sql: `
+CREATE INDEX commands_unpublished_by_cp ON commands (cp_id, seq) WHERE published_at IS NULL;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

@@ -40,14 +40,27 @@ export async function enqueueCommand<T extends DownstreamType>(
  * Leases unpublished commands for `leaseMs` so that the bus publish happens outside any
  * transaction (a slow or absent bus must not hold database locks, and PGlite has one connection),
  * while another instance leaves them alone until the lease runs out.
+ *
+ * A charger's commands must reach it in order (a `cancel_reservation` overtaking its `reserve`
+ * would leave the charger reserved). So a command is leased only together with, or after the
+ * publication of, every earlier unpublished command of its charger: while one instance holds a
+ * lease on (or, mid-transaction, a row lock on) a charger's earlier command, another instance
+ * skips that charger altogether. The check reads committed rows, and an earlier command that is
+ * being leased right now still reads as unpublished, so both cases hold the charger back.
  */
 export async function leaseUnpublished(sql: Sql, now: Date, leaseMs: number, limit: number): Promise<CommandRow[]> {
   const rows = await sql.query<CommandRow & { seq: unknown } & Record<string, unknown>>(
-    `UPDATE commands SET claimed_until = $2
+    `WITH candidates AS (
+       SELECT command_id, cp_id, seq FROM commands
+        WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
+        ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+     UPDATE commands SET claimed_until = $2
       WHERE command_id IN (
-        SELECT command_id FROM commands
-         WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
-         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+        SELECT c.command_id FROM candidates c
+         WHERE NOT EXISTS (
+           SELECT 1 FROM commands e
+            WHERE e.cp_id = c.cp_id AND e.seq < c.seq AND e.published_at IS NULL
+              AND e.command_id NOT IN (SELECT command_id FROM candidates)))
       RETURNING *`,
     [now, new Date(now.getTime() + leaseMs), limit],
   );

@@ -144,17 +144,32 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
 
     it("leases unpublished commands in order and hides leased ones from other publishers", async () => {
       const now = new Date();
-      for (let i = 0; i < 5; i++) await enqueueCommand(db, "cp-o", "stop", { reservationId: `r-${i}` }, now);
-      const first = await leaseUnpublished(db, now, 30_000, 3);
-      expect(first.map((c) => (c.payload as { reservationId: string }).reservationId)).toEqual(["r-0", "r-1", "r-2"]);
+      for (let i = 0; i < 3; i++) await enqueueCommand(db, "cp-o", "stop", { reservationId: `o-${i}` }, now);
+      for (let i = 0; i < 2; i++) await enqueueCommand(db, "cp-p", "stop", { reservationId: `p-${i}` }, now);
+      const ids = (rows: { payload: unknown }[]) => rows.map((c) => (c.payload as { reservationId: string }).reservationId);
+      const first = await leaseUnpublished(db, now, 30_000, 2);
+      expect(ids(first)).toEqual(["o-0", "o-1"]);
+      // cp-o's o-2 waits behind the commands another publisher holds; cp-p's are free to go
       const second = await leaseUnpublished(db, now, 30_000, 10);
-      expect(second.map((c) => (c.payload as { reservationId: string }).reservationId)).toEqual(["r-3", "r-4"]);
+      expect(ids(second)).toEqual(["p-0", "p-1"]);
       expect(await leaseUnpublished(db, now, 30_000, 10)).toHaveLength(0);
       await markPublished(db, first.map((c) => c.command_id), now);
+      expect(ids(await leaseUnpublished(db, now, 30_000, 10))).toEqual(["o-2"]);
       // an expired lease (a publisher that died) makes its commands visible again
       const later = new Date(now.getTime() + 31_000);
-      const retried = await leaseUnpublished(db, later, 30_000, 10);
-      expect(retried.map((c) => (c.payload as { reservationId: string }).reservationId)).toEqual(["r-3", "r-4"]);
+      expect(ids(await leaseUnpublished(db, later, 30_000, 10))).toEqual(["o-2", "p-0", "p-1"]);
+    });
+
+    it("hands a dead publisher's commands to the next one together with what followed them, in order", async () => {
+      const now = new Date();
+      await enqueueCommand(db, "cp-q", "reserve", { reservationId: "q-0", expiresAt: now.toISOString() }, now);
+      await enqueueCommand(db, "cp-q", "cancel_reservation", { reservationId: "q-0" }, now);
+      const ids = (rows: { type: string }[]) => rows.map((c) => c.type);
+      // a publisher leases the reserve, then dies; its lease runs out
+      expect(ids(await leaseUnpublished(db, now, 1_000, 1))).toEqual(["reserve"]);
+      const later = new Date(now.getTime() + 2_000);
+      // whoever comes next takes both, in order: the cancel never goes out alone, ahead of the reserve
+      expect(ids(await leaseUnpublished(db, later, 30_000, 10))).toEqual(["reserve", "cancel_reservation"]);
     });
   });
 }
