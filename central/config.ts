@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEnv } from "../platform/env-config.ts";
+import { checkKafkaSecurity, kafkaSecurityShape } from "../platform/kafka-security.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().positive();
@@ -11,6 +12,7 @@ export const centralConfigSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
   KAFKA_BROKERS: z.string().optional(),
+  ...kafkaSecurityShape,
   OPERATOR_TOKEN: z.string().min(16).optional(),
   TOKEN_SECRET: z.string().min(32).optional(),
   RESERVATION_TTL_SECONDS: positive.default(120),
@@ -23,7 +25,7 @@ export const centralConfigSchema = z.object({
   MAX_BODY_BYTES: positive.default(64 * 1024),
   /** REST requests per minute per driver, and registrations per minute per address; 0 turns it off. */
   DRIVER_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(120),
-});
+}).superRefine(checkKafkaSecurity);
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;
 

@@ -1,6 +1,7 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from "kafkajs";
+import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from "kafkajs";
 import type { BackoffOptions } from "../backoff.ts";
 import type { ConsumedRecord } from "../event-bus.ts";
+import type { KafkaSecurity } from "../kafka-security.ts";
 
 /** The subset of pino that the bus uses; pino's Logger satisfies it. */
 export interface BusLogger {
@@ -10,7 +11,7 @@ export interface BusLogger {
   error(obj: object, msg?: string): void;
 }
 
-export interface KafkaBusOptions {
+export interface KafkaBusOptions extends KafkaSecurity {
   brokers: string[];
   clientId: string;
   logger?: BusLogger;
@@ -86,6 +87,9 @@ export function createKafkaClient(options: KafkaBusOptions, role: string): Kafka
   return new Kafka({
     clientId: `${options.clientId}-${role}`,
     brokers: options.brokers,
+    ...(options.ssl ? { ssl: options.ssl } : {}),
+    // kafkajs types `sasl` as a union per mechanism; ours is one object with a mechanism field.
+    ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     enforceRequestTimeout: true,

@@ -1,24 +1,12 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "../../gateway/config.ts";
 import { createGatewayHarness, type GatewayHarness } from "../support/gateway-harness.ts";
+import { selfSignedCert } from "../support/self-signed-cert.ts";
 import { waitFor } from "../support/wait.ts";
-
-/** A throwaway self-signed certificate for 127.0.0.1, made with the openssl CLI. */
-async function selfSignedCert(dir: string): Promise<{ certFile: string; keyFile: string; cert: Buffer }> {
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    { stdio: "ignore" },
-  );
-  return { certFile, keyFile, cert: await readFile(certFile) };
-}
 
 function connectTls(url: string, options: IClientOptions): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, protocolVersion: 4, connectTimeout: 5_000, ...options });

@@ -15,6 +15,8 @@ export interface KafkaInstance {
   port: number;
   /** Data dir of this instance; the shared one is <repo>/.kafka. */
   dataDir?: string;
+  /** More scripts/kafka.sh settings, e.g. KAFKA_SASL_SSL_PORT for a secured listener. */
+  env?: Record<string, string>;
 }
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/kafka.sh", import.meta.url));
@@ -73,6 +75,7 @@ function runScript(command: string, instance: KafkaInstance, timeoutMs: number):
     ...process.env,
     KAFKA_PORT: String(instance.port),
     ...(instance.dataDir ? { KAFKA_DATA_DIR: instance.dataDir } : {}),
+    ...instance.env,
   };
   return new Promise((resolve, reject) => {
     execFile("bash", [SCRIPT, command], { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
