@@ -23,6 +23,10 @@ export const gatewayConfigSchema = z.object({
   MQTTS_PORT: port.optional(),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  /** Bind address of the MQTTS listener; defaults to MQTT_HOST (e.g. plain on the site LAN only). */
+  MQTTS_HOST: z.string().optional(),
+  /** Open MQTT connections (plain and TLS together) beyond which new ones are closed; 0: no limit. */
+  MQTT_MAX_CONNECTIONS: z.coerce.number().int().nonnegative().default(10_000),
   /** Connection attempts per minute per source address (and as many at once); 0 turns it off. */
   MQTT_CONNECT_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(60),
   /** Failed secret checks per minute per cpId before that cpId is throttled; 0 turns it off. */

@@ -7,6 +7,7 @@ import { createRegistry } from "../platform/metrics.ts";
 import { opsRoutes } from "../platform/ops-routes.ts";
 import { RateLimiter } from "../platform/rate-limit.ts";
 import { serveHttp, type HttpServerHandle } from "../platform/serve-http.ts";
+import { throttledWarning } from "../platform/throttled-log.ts";
 import { DEFAULT_TOPICS, type TopicNames } from "../protocol/index.ts";
 import { createAuthenticate } from "./broker/authenticate.ts";
 import { createAuthorizePublish } from "./broker/authorize-publish.ts";
@@ -54,6 +55,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const dir = join(config.DATA_DIR, "gateway");
   const registry = createRegistry("gateway");
   const metrics = createGatewayMetrics(registry);
+  const overLimitWarning = throttledWarning(log, "MQTT connection over MQTT_MAX_CONNECTIONS closed");
   const queue =
     options.queue ??
     (await openFileQueue({
@@ -187,7 +189,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         handle: (socket) => broker.handle(socket),
         host: config.MQTT_HOST,
         port: config.MQTT_PORT,
-        tls: config.MQTTS_PORT === undefined ? undefined : { port: config.MQTTS_PORT, certFile: config.TLS_CERT_FILE!, keyFile: config.TLS_KEY_FILE! },
+        tls:
+          config.MQTTS_PORT === undefined
+            ? undefined
+            : { port: config.MQTTS_PORT, host: config.MQTTS_HOST, certFile: config.TLS_CERT_FILE!, keyFile: config.TLS_KEY_FILE! },
+        maxConnections: config.MQTT_MAX_CONNECTIONS,
+        onOverLimit: (address) => {
+          metrics.refused.inc({ what: "connection_limit" });
+          overLimitWarning.note({ address, limit: config.MQTT_MAX_CONNECTIONS });
+        },
         maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
         onOversize: (address, bytes) => {
           metrics.refused.inc({ what: "packet_too_large" });

@@ -5,6 +5,8 @@ import { guardPacketSize } from "./packet-size-guard.ts";
 
 export interface TlsListenerOptions {
   port: number;
+  /** Bind address of the TLS listener; defaults to the plain listener's. */
+  host?: string;
   certFile: string;
   keyFile: string;
 }
@@ -18,6 +20,9 @@ export interface MqttListenerOptions {
   tls?: TlsListenerOptions;
   maxPacketBytes: number;
   onOversize(address: string | undefined, declaredBytes: number): void;
+  /** Open connections over both listeners; one more is closed on accept. 0: no limit. */
+  maxConnections?: number;
+  onOverLimit?(address: string | undefined): void;
 }
 
 export interface MqttListeners {
@@ -48,7 +53,17 @@ function portOf(server: Server | undefined): number | undefined {
  * size guard before aedes buffers anything.
  */
 export async function listenMqtt(options: MqttListenerOptions): Promise<MqttListeners> {
+  let open = 0;
   const accept = (socket: Socket) => {
+    // Counted before aedes sees the socket: a flood of idle sockets that never send CONNECT would
+    // otherwise hold memory and file descriptors for aedes' whole connect timeout each.
+    if (options.maxConnections && open >= options.maxConnections) {
+      options.onOverLimit?.(socket.remoteAddress);
+      socket.destroy();
+      return;
+    }
+    open += 1;
+    socket.once("close", () => (open -= 1));
     // Commands and PUBACKs are small packets that must go out now; Nagle's algorithm held each
     // one back ~35 ms waiting for more to send (measured in bench/gateway).
     socket.setNoDelay(true);
@@ -70,7 +85,7 @@ export async function listenMqtt(options: MqttListenerOptions): Promise<MqttList
       // TLS 1.2 at least: older versions have known weaknesses and no charger needs them.
       const tls = createTlsServer({ cert, key, minVersion: "TLSv1.2" }, accept);
       servers.push(tls);
-      await listen(tls, options.tls.port, options.host);
+      await listen(tls, options.tls.port, options.tls.host ?? options.host);
     }
   } catch (error) {
     for (const s of servers) s.close();

@@ -148,3 +148,45 @@ describe("MQTT packet and payload size limits", () => {
     c.end(true);
   });
 });
+
+describe("a cap on open MQTT connections", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await createGatewayHarness({ MQTT_MAX_CONNECTIONS: "3", MQTT_CONNECT_RATE_PER_MINUTE: "0" });
+  });
+  afterAll(async () => h?.close());
+
+  /** A raw TCP socket that never sends CONNECT: what a flood of idle sockets looks like. */
+  function idleSocket(): Promise<{ closed: Promise<void>; end(): void }> {
+    return new Promise((resolve, reject) => {
+      const socket = tcpConnect(h.gateway.mqttPort(), "127.0.0.1");
+      const closed = new Promise<void>((r) => socket.once("close", () => r()));
+      socket.once("error", () => {});
+      socket.once("connect", () => resolve({ closed, end: () => socket.destroy() }));
+      setTimeout(() => reject(new Error("TCP connect timed out")), 5_000);
+    });
+  }
+
+  it("closes connections beyond MQTT_MAX_CONNECTIONS at once, counts them, and serves again when one leaves", async () => {
+    const secret = await h.addCharger("cp-cap");
+    const secret2 = await h.addCharger("cp-cap-2");
+    const idle = [await idleSocket(), await idleSocket()];
+    const charger = await h.connect("cp-cap", secret);
+    // the fourth connection is closed before it can send anything
+    const extra = await idleSocket();
+    await extra.closed;
+    expect(await metric(h, "chargebridge_gateway_refused_total", 'what="connection_limit"')).toBe(1);
+    // the charger inside the cap is unaffected
+    await charger.publishAsync(up("cp-cap", "heartbeat"), payload("cap-inside"), { qos: 1 });
+    await waitFor(() => h.events.some((r) => r.value.includes('"cap-inside"')), { what: "heartbeat inside the cap" });
+    // one idle socket leaves: a charger gets in again
+    idle[0]!.end();
+    await idle[0]!.closed;
+    // (the gateway may see that close a moment after this side does, hence the retry)
+    const second = await waitFor(() => h.connect("cp-cap-2", secret2).catch(() => undefined), { what: "a charger accepted again" });
+    expect(second.connected).toBe(true);
+    idle[1]!.end();
+    second.end(true);
+    charger.end(true);
+  });
+});

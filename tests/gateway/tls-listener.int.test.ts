@@ -1,3 +1,4 @@
+import { connect as tcpConnect } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,3 +74,29 @@ describe("MQTTS listener", () => {
     expect(() => loadGatewayConfig({ MQTTS_PORT: "8883" })).toThrow(/MQTTS_PORT: needs TLS_CERT_FILE and TLS_KEY_FILE/);
   });
 });
+
+describe("MQTTS_HOST binds the TLS listener apart from the plain one", () => {
+  it("listens for TLS only on MQTTS_HOST, and for plain MQTT only on MQTT_HOST", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cb-tls-host-"));
+    const made = await selfSignedCert(dir);
+    // 127.0.0.2 is loopback too on Linux, so two bind addresses need no network setup.
+    const h = await createGatewayHarness({ MQTTS_PORT: "0", MQTTS_HOST: "127.0.0.2", TLS_CERT_FILE: made.certFile, TLS_KEY_FILE: made.keyFile });
+    try {
+      const tlsPort = h.gateway.mqttsPort()!;
+      expect(await tcpReachable("127.0.0.2", tlsPort)).toBe(true);
+      expect(await tcpReachable("127.0.0.1", tlsPort)).toBe(false);
+      expect(await tcpReachable("127.0.0.2", h.gateway.mqttPort())).toBe(false);
+    } finally {
+      await h.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function tcpReachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, host);
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
