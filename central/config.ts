@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseEnv } from "../platform/env-config.ts";
-import { checkKafkaSecurity, kafkaSecurityShape } from "../platform/kafka-security.ts";
+import { checkKafkaSettings, kafkaSettingsShape } from "../platform/kafka-settings.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().positive();
@@ -12,7 +12,7 @@ export const centralConfigSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
   KAFKA_BROKERS: z.string().optional(),
-  ...kafkaSecurityShape,
+  ...kafkaSettingsShape,
   OPERATOR_TOKEN: z.string().min(16).optional(),
   TOKEN_SECRET: z.string().min(32).optional(),
   RESERVATION_TTL_SECONDS: positive.default(120),
@@ -21,11 +21,13 @@ export const centralConfigSchema = z.object({
   CLOCK_SKEW_TOLERANCE_SECONDS: z.coerce.number().nonnegative().default(30),
   EXPIRY_SWEEP_MS: positive.default(500),
   CENTRAL_GROUP_ID: z.string().default("chargebridge-central"),
+  /** Events partitions one instance applies at once (each partition stays in order); 1 = one record at a time. */
+  CENTRAL_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   INSTANCE_ID: z.string().optional(),
   MAX_BODY_BYTES: positive.default(64 * 1024),
   /** REST requests per minute per driver, and registrations per minute per address; 0 turns it off. */
   DRIVER_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(120),
-}).superRefine(checkKafkaSecurity);
+}).superRefine(checkKafkaSettings);
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;
 

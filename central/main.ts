@@ -1,6 +1,6 @@
 /** Central as its own process (production path): `npm run central`. */
 import { createBus } from "../platform/create-bus.ts";
-import { kafkaSecurityOptions } from "../platform/kafka-security.ts";
+import { kafkaClientSettings } from "../platform/kafka-settings.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
 import { loadTopicNames } from "../platform/topic-config.ts";
@@ -11,7 +11,7 @@ const log = createLogger("central");
 const config = loadCentralConfig(process.env);
 const instance = config.INSTANCE_ID ?? `central-${process.pid}`;
 const topics = loadTopicNames(process.env);
-const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, kafkaSecurity: kafkaSecurityOptions(config), clientId: `chargebridge-${instance}`, log });
+const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, kafkaSettings: kafkaClientSettings(config), clientId: `chargebridge-${instance}`, log });
 const central = await createCentral({ config, bus, log, topics });
 await central.start();
 log.info(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseEnv } from "../platform/env-config.ts";
-import { checkKafkaSecurity, kafkaSecurityShape } from "../platform/kafka-security.ts";
+import { checkKafkaSettings, kafkaSettingsShape } from "../platform/kafka-settings.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -12,7 +12,7 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_HTTP_PORT: port.default(8081),
   DATA_DIR: z.string().default("./data"),
   KAFKA_BROKERS: z.string().optional(),
-  ...kafkaSecurityShape,
+  ...kafkaSettingsShape,
   GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default("gateway-1"),
   /** Unacknowledged bytes the disk queue may hold before chargers are backpressured. */
   QUEUE_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
@@ -34,7 +34,7 @@ export const gatewayConfigSchema = z.object({
   /** A larger MQTT packet closes the connection before it is buffered (see broker/packet-size-guard.ts). */
   MQTT_MAX_PACKET_BYTES: positiveInt.default(256 * 1024),
 }).superRefine((c, ctx) => {
-  checkKafkaSecurity(c, ctx);
+  checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["MQTTS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
   }

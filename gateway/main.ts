@@ -1,6 +1,6 @@
 /** A gateway as its own process: `npm run gateway` on Node, `deno task gateway` on Deno. */
 import { createBus } from "../platform/create-bus.ts";
-import { kafkaSecurityOptions } from "../platform/kafka-security.ts";
+import { kafkaClientSettings } from "../platform/kafka-settings.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
 import { loadTopicNames } from "../platform/topic-config.ts";
@@ -10,7 +10,7 @@ import { createGateway } from "./create-gateway.ts";
 const log = createLogger("gateway");
 const config = loadGatewayConfig(process.env);
 const topics = loadTopicNames(process.env);
-const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, kafkaSecurity: kafkaSecurityOptions(config), clientId: `chargebridge-${config.GATEWAY_ID}`, log });
+const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, kafkaSettings: kafkaClientSettings(config), clientId: `chargebridge-${config.GATEWAY_ID}`, log });
 const gateway = await createGateway({ config, bus, log, topics });
 await gateway.start();
 log.info(

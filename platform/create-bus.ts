@@ -1,6 +1,6 @@
 import type { EventBus } from "./event-bus.ts";
 import { InProcessBus, type InProcessHub } from "./in-process-bus.ts";
-import type { KafkaSecurity } from "./kafka-security.ts";
+import type { KafkaClientSettings } from "./kafka-settings.ts";
 import type { Logger } from "./logger.ts";
 
 export interface CreateBusOptions {
@@ -12,8 +12,8 @@ export interface CreateBusOptions {
   hub?: InProcessHub;
   /** Topics to create compacted on Kafka (keep the latest record per key), e.g. credentials. */
   compactedTopics?: string[];
-  /** TLS and SASL for Kafka (see kafka-security.ts); ignored by the in-process bus. */
-  kafkaSecurity?: KafkaSecurity;
+  /** TLS and SASL for Kafka (see kafka-settings.ts); ignored by the in-process bus. */
+  kafkaSettings?: KafkaClientSettings;
 }
 
 /** KAFKA_BROKERS decides the bus; the rest of the code sees only EventBus. */
@@ -30,5 +30,5 @@ export async function createBus(options: CreateBusOptions): Promise<EventBus> {
   const { createKafkaBus } = await import("./kafka/kafka-bus.ts");
   const brokers = options.kafkaBrokers.split(",").map((b) => b.trim()).filter(Boolean);
   const topicConfigs = Object.fromEntries((options.compactedTopics ?? []).map((t) => [t, { "cleanup.policy": "compact" }]));
-  return createKafkaBus({ brokers, clientId: options.clientId, logger: options.log, topicConfigs, ...options.kafkaSecurity });
+  return createKafkaBus({ brokers, clientId: options.clientId, logger: options.log, topicConfigs, ...options.kafkaSettings });
 }

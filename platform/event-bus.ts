@@ -29,6 +29,12 @@ export interface SubscribeOptions {
   groupId: string;
   /** Where a group with no committed position starts. Default: only new records. */
   fromBeginning?: boolean;
+  /**
+   * How many partitions' records this member may handle at once. Records of one partition (so
+   * of one key) are always handled one at a time, in order. Default 1. The in-process bus has
+   * one partition per topic, so there it changes nothing.
+   */
+  concurrency?: number;
 }
 
 export interface Subscription {

@@ -10,7 +10,7 @@ import { createGateway } from "../gateway/index.ts";
 import { loadGatewayConfig } from "../gateway/config.ts";
 import { createBus } from "../platform/create-bus.ts";
 import { createInProcessHub } from "../platform/in-process-bus.ts";
-import { kafkaSecurityOptions } from "../platform/kafka-security.ts";
+import { kafkaClientSettings } from "../platform/kafka-settings.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
 import { loadTopicNames } from "../platform/topic-config.ts";
@@ -24,9 +24,9 @@ if (!Number.isInteger(simChargers) || simChargers < 0) throw new Error("Invalid 
 
 const topics = loadTopicNames(env);
 const hub = createInProcessHub();
-const kafkaSecurity = kafkaSecurityOptions(centralConfig);
-const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSecurity, clientId: "chargebridge-central", log, hub, compactedTopics: [topics.credentials] });
-const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSecurity, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub, compactedTopics: [topics.credentials] });
+const kafkaSettings = kafkaClientSettings(centralConfig);
+const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: "chargebridge-central", log, hub, compactedTopics: [topics.credentials] });
+const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub, compactedTopics: [topics.credentials] });
 
 const central = await createCentral({ config: centralConfig, bus: centralBus, topics, log: log.child({ component: "central" }) });
 await central.start();

@@ -10,9 +10,10 @@ import { applyBusRecord } from "./apply-bus-record.ts";
  * (database down) throws, and the bus redelivers the same record.
  */
 export async function startEventConsumer(ctx: CentralContext, bus: EventBus): Promise<Subscription> {
-  return bus.subscribe(ctx.topics.events, { groupId: ctx.config.CENTRAL_GROUP_ID, fromBeginning: true }, (record) =>
-    handleEventRecord(ctx, bus, record),
-  );
+  // Records of different chargers in different partitions touch different rows, so applying
+  // partitions concurrently is safe; one partition (one charger's records) stays in order.
+  const options = { groupId: ctx.config.CENTRAL_GROUP_ID, fromBeginning: true, concurrency: ctx.config.CENTRAL_CONSUMER_CONCURRENCY };
+  return bus.subscribe(ctx.topics.events, options, (record) => handleEventRecord(ctx, bus, record));
 }
 
 /**

@@ -73,7 +73,8 @@ export class KafkaBus implements EventBus {
     const startPositions = fromBeginning
       ? new Map<number, string>()
       : await this.admin.startPositions(options.groupId, topic, this.abort.signal);
-    const consumer = new SupervisedConsumer({ topic, groupId: options.groupId, fromBeginning, handler, startPositions }, this.options);
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const consumer = new SupervisedConsumer({ topic, groupId: options.groupId, fromBeginning, handler, startPositions, concurrency }, this.options);
     consumer.link.onChange = () => this.tracker.update(this.state());
     this.consumers.add(consumer);
     const close = async () => {

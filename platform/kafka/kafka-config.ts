@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from "kafkajs";
 import type { BackoffOptions } from "../backoff.ts";
 import type { ConsumedRecord } from "../event-bus.ts";
-import type { KafkaSecurity } from "../kafka-security.ts";
+import type { KafkaClientSettings } from "../kafka-settings.ts";
 
 /** The subset of pino that the bus uses; pino's Logger satisfies it. */
 export interface BusLogger {
@@ -11,16 +11,14 @@ export interface BusLogger {
   error(obj: object, msg?: string): void;
 }
 
-export interface KafkaBusOptions extends KafkaSecurity {
+export interface KafkaBusOptions extends KafkaClientSettings {
   brokers: string[];
   clientId: string;
   logger?: BusLogger;
-  /** Partitions of the topics the bus creates. Default 3. */
-  partitions?: number;
+
   /** Per-topic settings for topics the bus creates, e.g. `{ "x.credentials": { "cleanup.policy": "compact" } }`. */
   topicConfigs?: Record<string, Record<string, string>>;
-  /** Replicas of the topics the bus creates. Default 1 (dev); production clusters want 3. */
-  replicationFactor?: number;
+
   /**
    * How long one `publish` may wait for Kafka before it rejects. Default: no limit, i.e. publish
    * waits across outages until Kafka acks, the caller's AbortSignal fires or the bus closes.

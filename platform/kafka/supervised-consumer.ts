@@ -18,6 +18,8 @@ export interface ConsumerSpec {
   groupId: string;
   fromBeginning: boolean;
   handler: RecordHandler;
+  /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); order holds per partition. */
+  concurrency: number;
   /** Partitions of a group without committed offsets, and where they start (see TopicAdmin). */
   startPositions: Map<number, string>;
 }
@@ -41,7 +43,8 @@ export class SupervisedConsumer {
   private loop?: Promise<void>;
   private generation = 0;
   private current?: { consumer: Consumer; failed: (error: unknown) => void };
-  private inHandler = false;
+  /** Handlers running now; with concurrency, one per partition at most. */
+  private inHandler = 0;
   private lastActivity = Date.now();
   private watchdog?: ReturnType<typeof setInterval>;
 
@@ -75,7 +78,11 @@ export class SupervisedConsumer {
         await raceAbort(withTimeout(consumer.connect(), connectMs, "Kafka consumer connect"), this.abort.signal);
         await raceAbort(consumer.subscribe({ topic: this.spec.topic, fromBeginning: this.spec.fromBeginning }), this.abort.signal);
         await raceAbort(
-          consumer.run({ autoCommit: true, eachMessage: (payload) => this.deliver(payload, generation) }),
+          consumer.run({
+            autoCommit: true,
+            partitionsConsumedConcurrently: this.spec.concurrency,
+            eachMessage: (payload) => this.deliver(payload, generation),
+          }),
           this.abort.signal,
         );
         error = await raceAbort(failure.promise, this.abort.signal);
@@ -154,7 +161,7 @@ export class SupervisedConsumer {
     for (;;) {
       // Throwing leaves the record uncommitted: the next member of the group gets it again.
       if (this.closed || generation !== this.generation) throw new BusClosedError();
-      this.inHandler = true;
+      this.inHandler += 1;
       try {
         await this.spec.handler(record);
         return;
@@ -165,7 +172,7 @@ export class SupervisedConsumer {
           "Event handler failed; delivering the record again",
         );
       } finally {
-        this.inHandler = false;
+        this.inHandler -= 1;
         this.lastActivity = Date.now();
       }
       await delay(backoff.next(), this.abort.signal);
@@ -177,7 +184,7 @@ export class SupervisedConsumer {
 
   /** kafkajs can hang without crashing (e.g. a fetch on a half-open socket); treat that as a crash. */
   private checkStall(stallMs: number): void {
-    if (!this.current || this.inHandler || Date.now() - this.lastActivity < stallMs) return;
+    if (!this.current || this.inHandler > 0 || Date.now() - this.lastActivity < stallMs) return;
     this.current.failed(new Error(`Kafka consumer showed no activity for ${stallMs} ms`));
   }
 

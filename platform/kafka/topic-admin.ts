@@ -60,14 +60,19 @@ export class TopicAdmin {
   /** Creates the topic unless it exists; idempotent, and cached once it succeeded. */
   async ensureTopic(topic: string, signal?: AbortSignal): Promise<void> {
     if (this.known.has(topic)) return;
+    const replicationFactor = this.options.replicationFactor ?? 1;
+    // acks=all waits only for the in-sync replicas; with 3 replicas, requiring 2 of them means an
+    // acknowledged record survives the loss of any one broker (the broker default is 1).
+    const durability = replicationFactor >= 3 ? { "min.insync.replicas": "2" } : {};
+    const configs = { ...durability, ...this.options.topicConfigs?.[topic] };
     await this.withAdmin(signal, `create topic ${topic}`, async (admin) => {
       await admin.createTopics({
         topics: [
           {
             topic,
             numPartitions: this.options.partitions ?? 3,
-            replicationFactor: this.options.replicationFactor ?? 1,
-            configEntries: Object.entries(this.options.topicConfigs?.[topic] ?? {}).map(([name, value]) => ({ name, value })),
+            replicationFactor,
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
           },
         ],
         // Producing or joining before the partitions have leaders would fail; wait for them here.

@@ -63,6 +63,25 @@ export function eventBusContract(name: string, fixture: () => EventBusFixture): 
       await sub.close();
     });
 
+    it("keeps order per key, and one record per key at a time, when partitions are handled concurrently", async () => {
+      const topic = await fx.freshTopic("concurrent");
+      const seen = new Map<string, number[]>();
+      const busy = new Set<string>();
+      let overlapSameKey = false;
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g`, concurrency: 4 }, async (r) => {
+        if (busy.has(r.key)) overlapSameKey = true;
+        busy.add(r.key);
+        await new Promise((resolve) => setTimeout(resolve, Number(r.value) % 3)); // uneven handler times
+        busy.delete(r.key);
+        seen.set(r.key, [...(seen.get(r.key) ?? []), Number(r.value)]);
+      });
+      await bus.publish(topic, Array.from({ length: 60 }, (_, i) => ({ key: `cp-${i % 6}`, value: String(i) })));
+      await waitFor(() => [...seen.values()].reduce((n, v) => n + v.length, 0) >= 60, { timeoutMs: timeoutMs(), what: "60 records" });
+      expect(overlapSameKey).toBe(false);
+      for (let k = 0; k < 6; k++) expect(seen.get(`cp-${k}`)).toEqual(Array.from({ length: 10 }, (_, i) => k + 6 * i));
+      await sub.close();
+    });
+
     it("gives every consumer group every record", async () => {
       const topic = await fx.freshTopic("groups");
       const a = collect();

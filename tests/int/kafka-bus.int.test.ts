@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
 import { eventBusContract } from "../contract/event-bus.contract.ts";
@@ -51,6 +52,51 @@ describe("KafkaBus on a real broker", () => {
     expect(failures).toBe(3);
     expect(bus.health().state).toBe("connected");
     await sub.close();
+  });
+
+  it("handles partitions concurrently with `concurrency`, and one at a time without it", async () => {
+    async function maxInFlight(concurrency: number | undefined): Promise<number> {
+      const topic = `kafka-${run}-concurrency-${concurrency ?? "default"}`;
+      let inFlight = 0;
+      let max = 0;
+      let done = 0;
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g`, concurrency }, async () => {
+        max = Math.max(max, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // long enough for other partitions to start
+        inFlight -= 1;
+        done += 1;
+      });
+      // 12 keys spread over the topic's 3 partitions (murmur2 is deterministic, so always the same way)
+      await bus.publish(topic, Array.from({ length: 48 }, (_, i) => ({ key: `cp-${i % 12}`, value: String(i) })));
+      await waitFor(() => done >= 48, { timeoutMs: 20_000, what: "48 records" });
+      await sub.close();
+      return max;
+    }
+    expect(await maxInFlight(undefined)).toBe(1);
+    expect(await maxInFlight(3)).toBeGreaterThan(1);
+  });
+
+  it("creates a missing topic with the configured partitions, and refuses replicas the cluster cannot hold", async () => {
+    const brokers = await ensureKafka();
+    const wide = createKafkaBus({ brokers, clientId: `kafka-bus-${run}-wide`, partitions: 5 });
+    const topic = `kafka-${run}-five-partitions`;
+    try {
+      await wide.publish(topic, [{ key: "cp", value: "x" }]);
+      const admin = new Kafka({ clientId: `kafka-bus-${run}-probe`, brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      await admin.disconnect();
+      expect(meta.topics[0]?.partitions).toHaveLength(5);
+    } finally {
+      await wide.close();
+    }
+    // One broker cannot hold 3 replicas: a clear, permanent refusal instead of a retry loop.
+    const replicated = createKafkaBus({ brokers, clientId: `kafka-bus-${run}-rf3`, replicationFactor: 3 });
+    try {
+      await expect(replicated.publish(`kafka-${run}-rf3`, [{ key: "cp", value: "x" }])).rejects.toThrow(/INVALID_REPLICATION_FACTOR/);
+    } finally {
+      await replicated.close();
+    }
   });
 
   it("rejects records Kafka can never accept instead of retrying forever", async () => {

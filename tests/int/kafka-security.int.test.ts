@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
-import type { KafkaSecurity } from "../../platform/kafka-security.ts";
+import type { KafkaClientSettings } from "../../platform/kafka-settings.ts";
 import { freePort } from "../support/fault-rig.ts";
 import { ensureKafka, stopKafka, type KafkaInstance } from "../support/kafka.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
@@ -29,7 +29,7 @@ describe("Kafka over TLS with SASL", { timeout: 180_000 }, () => {
   const buses: KafkaBus[] = [];
   let gateway: RunningProcess | undefined;
 
-  function bus(security: KafkaSecurity): KafkaBus {
+  function bus(security: KafkaClientSettings): KafkaBus {
     const b = createKafkaBus({ brokers: [`127.0.0.1:${securePort}`], clientId: `sec-${buses.length}`, logger: quiet, probeIntervalMs: 500, ...security });
     buses.push(b);
     return b;

@@ -4,22 +4,32 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCentralConfig } from "../../central/config.ts";
 import { loadGatewayConfig } from "../../gateway/config.ts";
-import { kafkaSecurityOptions } from "../../platform/kafka-security.ts";
+import { kafkaClientSettings } from "../../platform/kafka-settings.ts";
 
-describe("Kafka TLS and SASL settings", () => {
+const TOPICS = { partitions: 3, replicationFactor: 1 };
+
+describe("Kafka client settings", () => {
   const dir = mkdtempSync(join(tmpdir(), "cb-kafka-cfg-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("leaves both off by default", () => {
-    expect(kafkaSecurityOptions(loadGatewayConfig({}))).toEqual({});
-    expect(kafkaSecurityOptions(loadCentralConfig({}))).toEqual({});
+  it("leaves TLS and SASL off by default, and creates topics for a single dev broker", () => {
+    expect(kafkaClientSettings(loadGatewayConfig({}))).toEqual(TOPICS);
+    expect(kafkaClientSettings(loadCentralConfig({}))).toEqual(TOPICS);
+  });
+
+  it("creates topics with the configured partitions and replicas", () => {
+    const c = loadCentralConfig({ KAFKA_TOPIC_PARTITIONS: "12", KAFKA_REPLICATION_FACTOR: "3" });
+    expect(kafkaClientSettings(c)).toEqual({ partitions: 12, replicationFactor: 3 });
+    expect(() => loadGatewayConfig({ KAFKA_TOPIC_PARTITIONS: "0" })).toThrow(/KAFKA_TOPIC_PARTITIONS/);
+    expect(() => loadGatewayConfig({ KAFKA_REPLICATION_FACTOR: "two" })).toThrow(/KAFKA_REPLICATION_FACTOR/);
   });
 
   it("turns on TLS with the system's CAs, or with a CA file it reads at start", () => {
-    expect(kafkaSecurityOptions(loadGatewayConfig({ KAFKA_SSL: "true" }))).toEqual({ ssl: true });
+    expect(kafkaClientSettings(loadGatewayConfig({ KAFKA_SSL: "true" }))).toEqual({ ...TOPICS, ssl: true });
     const caFile = join(dir, "ca.pem");
     writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-    expect(kafkaSecurityOptions(loadCentralConfig({ KAFKA_SSL: "1", KAFKA_SSL_CA_FILE: caFile }))).toEqual({
+    expect(kafkaClientSettings(loadCentralConfig({ KAFKA_SSL: "1", KAFKA_SSL_CA_FILE: caFile }))).toEqual({
+      ...TOPICS,
       ssl: { ca: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] },
     });
   });
@@ -27,7 +37,7 @@ describe("Kafka TLS and SASL settings", () => {
   it("passes a SASL account through for each mechanism", () => {
     for (const mechanism of ["plain", "scram-sha-256", "scram-sha-512"]) {
       const c = loadGatewayConfig({ KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: "site-7", KAFKA_SASL_PASSWORD: "pw" });
-      expect(kafkaSecurityOptions(c)).toEqual({ sasl: { mechanism, username: "site-7", password: "pw" } });
+      expect(kafkaClientSettings(c)).toEqual({ ...TOPICS, sasl: { mechanism, username: "site-7", password: "pw" } });
     }
   });
 
@@ -47,6 +57,6 @@ describe("Kafka TLS and SASL settings", () => {
 
   it("fails at start, not at the first connection, when the CA file cannot be read", () => {
     const c = loadGatewayConfig({ KAFKA_SSL: "true", KAFKA_SSL_CA_FILE: join(dir, "missing.pem") });
-    expect(() => kafkaSecurityOptions(c)).toThrow(/KAFKA_SSL_CA_FILE: cannot read/);
+    expect(() => kafkaClientSettings(c)).toThrow(/KAFKA_SSL_CA_FILE: cannot read/);
   });
 });

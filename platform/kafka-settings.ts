@@ -6,12 +6,21 @@ export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as co
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /**
- * How Central and gateways authenticate to Kafka, from the environment. A gateway at a site
- * reaches the central cluster over networks nobody here controls, so production wants TLS
- * (KAFKA_SSL) and a SASL account per gateway (KAFKA_SASL_*); docs/security.md has the setup.
- * The shape is spread into each process's config schema, and `checkKafkaSecurity` refines it.
+ * Kafka client settings shared by Central and gateways, from the environment.
+ *
+ * How they authenticate: a gateway at a site reaches the central cluster over networks nobody
+ * here controls, so production wants TLS (KAFKA_SSL) and a SASL account per gateway
+ * (KAFKA_SASL_*); docs/security.md has the setup. And how the topics they create look: a
+ * production cluster wants more than one replica, and as many partitions as Central instances
+ * (and consumer concurrency) it should scale to.
+ *
+ * The shape is spread into each process's config schema, and `checkKafkaSettings` refines it.
  */
-export const kafkaSecurityShape = {
+export const kafkaSettingsShape = {
+  /** Partitions of the topics the bus creates when they do not exist yet. */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(3),
+  /** Replicas of the topics the bus creates; 1 suits a single dev broker only. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).default(1),
   /** TLS to the brokers, verified against the system's CAs or KAFKA_SSL_CA_FILE. */
   KAFKA_SSL: flag.default(false),
   /** PEM file of the CA(s) that signed the brokers' certificates, for a private CA. */
@@ -21,11 +30,11 @@ export const kafkaSecurityShape = {
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
 };
 
-const kafkaSecuritySchema = z.object(kafkaSecurityShape);
-export type KafkaSecurityConfig = z.infer<typeof kafkaSecuritySchema>;
+const kafkaSettingsSchema = z.object(kafkaSettingsShape);
+export type KafkaSettingsConfig = z.infer<typeof kafkaSettingsSchema>;
 
-/** Cross-field rules, for the `superRefine` of a config schema that spreads `kafkaSecurityShape`. */
-export function checkKafkaSecurity(c: KafkaSecurityConfig, ctx: z.RefinementCtx): void {
+/** Cross-field rules, for the `superRefine` of a config schema that spreads `kafkaSettingsShape`. */
+export function checkKafkaSettings(c: KafkaSettingsConfig, ctx: z.RefinementCtx): void {
   if (c.KAFKA_SSL_CA_FILE && !c.KAFKA_SSL) {
     ctx.addIssue({ code: "custom", path: ["KAFKA_SSL_CA_FILE"], message: "needs KAFKA_SSL=true" });
   }
@@ -38,15 +47,19 @@ export function checkKafkaSecurity(c: KafkaSecurityConfig, ctx: z.RefinementCtx)
   }
 }
 
-/** What the Kafka client needs; it matches kafkajs' `ssl` and `sasl` options. */
-export interface KafkaSecurity {
+/** What the Kafka bus needs; `ssl` and `sasl` match kafkajs' options. */
+export interface KafkaClientSettings {
+  /** Partitions of the topics the bus creates. Default 3. */
+  partitions?: number;
+  /** Replicas of the topics the bus creates. Default 1 (dev); production clusters want 3. */
+  replicationFactor?: number;
   ssl?: true | { ca: string[] };
   sasl?: { mechanism: (typeof SASL_MECHANISMS)[number]; username: string; password: string };
 }
 
 /** Turns checked settings into client options; reads the CA file, so a missing one fails at start. */
-export function kafkaSecurityOptions(c: KafkaSecurityConfig): KafkaSecurity {
-  const out: KafkaSecurity = {};
+export function kafkaClientSettings(c: KafkaSettingsConfig): KafkaClientSettings {
+  const out: KafkaClientSettings = { partitions: c.KAFKA_TOPIC_PARTITIONS, replicationFactor: c.KAFKA_REPLICATION_FACTOR };
   if (c.KAFKA_SSL) {
     let ca: string | undefined;
     if (c.KAFKA_SSL_CA_FILE) {
