@@ -1,9 +1,10 @@
 /**
  * Central bench (issue 5). Plain script; prints tables, asserts nothing about time.
  *
- *   node --import tsx bench/central/run.ts [--stages tx,e2e]
+ *   node --import tsx bench/central/run.ts [--stages tx,e2e,drain]
  *     tx:  [--workers 1,8,32] [--tx-seconds 3] [--rounds 2] [--charge-points 1000] [--pool 10]
  *     e2e: [--chargers 1000] [--rate 5] [--seconds 60] [--provision seed|api] [--poll-ms 50] [--poll-every 10]
+ *     drain: [--drain-events 6000] [--drain-partitions 6] [--drain-concurrency 1,3,6] [--rounds 2]
  *   [--out results.json]
  *
  * `tx` (reserve-tx.ts) runs in this process against PostgreSQL (TEST_DATABASE_URL, default
@@ -12,18 +13,24 @@
  * drift by several times within a minute and no scenario should always get the quiet moment.
  * `e2e` (reserve-e2e.ts) needs Kafka: KAFKA_BROKERS if set, else a broker of its own started with
  * scripts/kafka.sh in a temp dir and removed afterwards (the shared broker is never stopped).
+ * `drain` (consumer-drain.ts) needs PostgreSQL and Kafka likewise: Central's event consumer
+ * draining a heartbeat backlog at each CENTRAL_CONSUMER_CONCURRENCY, 1 being the baseline.
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TEST_DATABASE_URL } from "../../tests/support/postgres.ts";
 import { fmt, markdownTable, median, startPrivateKafka, type PrivateKafka } from "../gateway/kit.ts";
 import type { Spread } from "./measure.ts";
+import { runDrain, type DrainRun } from "./consumer-drain.ts";
 import { runE2e, type E2eResult } from "./reserve-e2e.ts";
 import { applyHeartbeats, oneRowCommit, pgliteTarget, postgresTarget, reserveCancel, selectOne, type TxResult } from "./reserve-tx.ts";
 
 const { values: a } = parseArgs({
   options: {
-    stages: { type: "string", default: "tx,e2e" },
+    stages: { type: "string", default: "tx,e2e,drain" },
+    "drain-events": { type: "string", default: "6000" },
+    "drain-partitions": { type: "string", default: "6" },
+    "drain-concurrency": { type: "string", default: "1,3,6" },
     workers: { type: "string", default: "1,8,32" },
     "tx-seconds": { type: "string", default: "3" },
     rounds: { type: "string", default: "2" },
@@ -39,7 +46,7 @@ const { values: a } = parseArgs({
   },
 });
 const stages = new Set(a.stages!.split(","));
-const results: { tx?: TxResult[]; e2e?: E2eResult } = {};
+const results: { tx?: TxResult[]; e2e?: E2eResult; drain?: DrainRun[] } = {};
 
 async function txStage(): Promise<void> {
   const workers = a.workers!.split(",").map(Number);
@@ -151,9 +158,50 @@ async function e2eStage(): Promise<void> {
   }
 }
 
+async function drainStage(): Promise<void> {
+  const external = process.env.KAFKA_BROKERS?.trim();
+  let kafka: PrivateKafka | undefined;
+  if (!external) {
+    console.log("drain: starting a private Kafka...");
+    kafka = await startPrivateKafka();
+  }
+  try {
+    const o = {
+      brokers: external ? external.split(",") : kafka!.brokers,
+      databaseUrl: TEST_DATABASE_URL,
+      events: Number(a["drain-events"]),
+      chargePoints: 1000,
+      partitions: Number(a["drain-partitions"]),
+      concurrencies: a["drain-concurrency"]!.split(",").map(Number),
+      rounds: Number(a.rounds),
+    };
+    console.log(`drain: ${o.events} heartbeats on ${o.partitions} partitions, concurrency ${o.concurrencies.join("/")}, ${o.rounds} round(s), PostgreSQL ${o.databaseUrl}`);
+    const runs = await runDrain(o);
+    results.drain = runs;
+    const baseline = median(runs.filter((r) => r.concurrency === 1).map((r) => r.perSecond));
+    const rows = o.concurrencies.map((c) => {
+      const rates = runs.filter((r) => r.concurrency === c).map((r) => r.perSecond);
+      const m = median(rates);
+      return [
+        c === 1 ? "1 (baseline: one record at a time)" : String(c),
+        fmt(m),
+        rates.length > 1 ? `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}` : "",
+        baseline ? `${fmt(m / baseline, 2)}×` : "",
+      ];
+    });
+    console.log(`
+Central's consumer draining ${o.events} heartbeats from ${o.partitions} partitions into PostgreSQL (median over ${o.rounds} round(s)):
+`);
+    console.log(markdownTable(["CENTRAL_CONSUMER_CONCURRENCY", "events/s (median)", "events/s (min–max)", "vs baseline"], rows));
+  } finally {
+    await kafka?.destroy();
+  }
+}
+
 // e2e first: in both runs that ran it right after the tx stage, Central was slow from the e2e's
 // start (2/2), never when e2e ran alone (3/3). The cause was not pinned down (PostgreSQL writing
 // back what the tx stage churned is the suspect), so the order keeps it out of the e2e figures.
 if (stages.has("e2e")) await e2eStage();
 if (stages.has("tx")) await txStage();
+if (stages.has("drain")) await drainStage();
 if (a.out) await writeFile(a.out, JSON.stringify(results, null, 2));
