@@ -150,7 +150,7 @@ export function reserveCancel(target: Target, workers: number, seconds: number):
 /**
  * What Central's event consumer does per record: `applyBusRecord` for a charger's heartbeat (one
  * transaction: charge point lookup, message id recorded, last_seen touched). With one worker
- * this is the consumer as it runs today, one record at a time; more workers show what applying
+ * this is the consumer at CENTRAL_CONSUMER_CONCURRENCY=1, one record at a time; more workers show what applying
  * partitions concurrently could reach.
  */
 export function applyHeartbeats(target: Target, workers: number, seconds: number, chargePoints: number): Promise<TxResult> {

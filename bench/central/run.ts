@@ -139,7 +139,7 @@ async function e2eStage(): Promise<void> {
           row("  charger started → Central applied (MQTT → gateway queue → Kafka → Central)", r.chargerToCentral),
           row("    charger started → gateway received (MQTT)", r.chargerToGateway),
           row("    gateway received → sent to Kafka (disk queue, forwarder; record timestamp)", r.gatewayToKafka),
-          row("    on Kafka → Central applied (consumer, one event at a time)", r.kafkaToApplied),
+          row("    on Kafka → Central applied (consumer, CENTRAL_CONSUMER_CONCURRENCY partitions at once)", r.kafkaToApplied),
         ],
       ),
     );
