@@ -17,6 +17,7 @@ import { openDb } from "./db/open-db.ts";
 import { startExpirySweeper } from "./domain/expiry-sweeper.ts";
 import { startEventConsumer } from "./events/event-consumer.ts";
 import { createCentralMetrics } from "./metrics.ts";
+import { driverTokenGeneration } from "./store/drivers.ts";
 import { getOrInitSetting } from "./store/settings.ts";
 
 export interface CentralOptions {
@@ -66,6 +67,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
     tokenSecret,
     driverTokenTtlSeconds: config.DRIVER_TOKEN_TTL_SECONDS,
     now: () => ctx.clock.now(),
+    tokenGeneration: (driverId) => driverTokenGeneration(ctx.db, driverId),
   };
   const app = createApi(
     {

@@ -11,6 +11,12 @@ export interface AuthConfig {
   now: () => number;
   /** Runs once the token is resolved and its role admitted; throws to refuse (rate limits). */
   admit?: (principal: Principal) => void;
+  /**
+   * The token generation a driver's tokens must carry (undefined: no such driver). Issuing a new
+   * generation revokes the driver's older tokens at once, on every Central instance, which is why
+   * it is read per request rather than cached.
+   */
+  tokenGeneration?: (driverId: string) => Promise<number | undefined>;
 }
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -30,22 +36,32 @@ function safeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export async function issueDriverToken(config: AuthConfig, driverId: string): Promise<string> {
+/** A signed driver token; `generation` is the driver's current one (see `tokenGeneration`). */
+export async function issueDriverToken(config: AuthConfig, driverId: string, generation = 0): Promise<string> {
   const iat = Math.floor(config.now() / 1000);
-  return sign({ sub: driverId, role: "driver", iat, exp: iat + config.driverTokenTtlSeconds }, config.tokenSecret, "HS256");
+  return sign({ sub: driverId, role: "driver", gen: generation, iat, exp: iat + config.driverTokenTtlSeconds }, config.tokenSecret, "HS256");
 }
+
+const refused = () => new AppError("unauthorized", "Invalid or expired token");
 
 async function resolve(config: AuthConfig, token: string): Promise<Principal> {
   if (safeEqual(token, config.operatorToken)) return { role: "operator" };
+  let payload: Awaited<ReturnType<typeof verify>>;
   try {
     // Expiry is checked against our Clock, not the library's Date.now(), so tests can move time.
-    const payload = await verify(token, config.tokenSecret, { alg: "HS256", exp: false, nbf: false, iat: false });
-    const live = typeof payload.exp === "number" && payload.exp * 1000 > config.now();
-    if (live && payload.role === "driver" && typeof payload.sub === "string") return { role: "driver", driverId: payload.sub };
+    payload = await verify(token, config.tokenSecret, { alg: "HS256", exp: false, nbf: false, iat: false });
   } catch {
-    // fall through: expired, forged and malformed tokens get the same answer
+    throw refused(); // forged and malformed tokens get the same answer as expired ones
   }
-  throw new AppError("unauthorized", "Invalid or expired token");
+  const live = typeof payload.exp === "number" && payload.exp * 1000 > config.now();
+  if (!live || payload.role !== "driver" || typeof payload.sub !== "string") throw refused();
+  if (config.tokenGeneration) {
+    // Outside the try: a database that cannot answer is a 5xx, not a reason to sign anyone out.
+    // Tokens from before generations existed carry none; they are generation 0.
+    const generation = typeof payload.gen === "number" ? payload.gen : 0;
+    if ((await config.tokenGeneration(payload.sub)) !== generation) throw refused();
+  }
+  return { role: "driver", driverId: payload.sub };
 }
 
 /** Admits the listed roles; everyone else gets 401 (no valid token) or 403 (wrong role). */

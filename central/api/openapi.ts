@@ -30,6 +30,8 @@ const ROUTES: RouteDoc[] = [
   { method: "get", path: "/v1/charge-points/{cpId}", summary: "One charge point", auth: "driver or operator", ok: [200, chargePointView], errors: [401, 404] },
   { method: "post", path: "/v1/drivers", summary: "Register a driver and get a token", body: registerDriverBody, ok: [201, driverView], errors: [400, 429] },
   { method: "get", path: "/v1/drivers/me", summary: "The driver's own profile", auth: "driver", ok: [200, driverProfileView], errors: [401, 403] },
+  { method: "post", path: "/v1/drivers/me/token", summary: "A new token for the driver; earlier ones stop working", auth: "driver", ok: [200, driverView], errors: [401, 403] },
+  { method: "post", path: "/v1/drivers/{driverId}/token", summary: "Issue a driver a new token, revoking earlier ones", auth: "operator", ok: [200, driverView], errors: [401, 403, 404] },
   { method: "post", path: "/v1/reservations", summary: "Reserve a charge point (any available one without cpId)", auth: "driver", body: createReservationBody, ok: [201, reservationView], errors: [400, 401, 404, 409] },
   { method: "get", path: "/v1/reservations/{id}", summary: "One of the driver's reservations", auth: "driver", ok: [200, reservationView], errors: [401, 404] },
   { method: "post", path: "/v1/reservations/{id}/start", summary: "Ask the charger to start", auth: "driver", ok: [202, commandAcceptedView], errors: [401, 404, 409] },

@@ -122,6 +122,13 @@ ALTER TABLE charge_points ADD COLUMN conflict_at timestamptz;
 CREATE INDEX commands_unpublished_by_cp ON commands (cp_id, seq) WHERE published_at IS NULL;
 `,
   },
+  {
+    version: 4,
+    name: "driver token generations (revocation)",
+    sql: `
+ALTER TABLE drivers ADD COLUMN token_generation integer NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

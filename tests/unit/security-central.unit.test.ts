@@ -61,6 +61,50 @@ describe("driver tokens: signed, expiring, and nothing else gets in", () => {
     expect((await h.request("GET", "/v1/sessions")).status).toBe(401);
   });
 
+  it("revokes every earlier token when the driver asks for a new one", async () => {
+    const d = await h.driver();
+    const first = await h.request("POST", "/v1/drivers/me/token", d.token);
+    expect(first.status).toBe(200);
+    expect(first.body.driverId).toBe(d.driverId);
+    await expectUnauthorized(d.token);
+    expect((await h.request("GET", "/v1/drivers/me", first.body.token)).body.driverId).toBe(d.driverId);
+    const second = await h.request("POST", "/v1/drivers/me/token", first.body.token);
+    await expectUnauthorized(first.body.token);
+    expect((await h.request("GET", "/v1/sessions", second.body.token)).status).toBe(200);
+    // the driver's reservations stay theirs under the new token
+    await h.provision("cp-r1");
+    const r = await h.request("POST", "/v1/reservations", second.body.token, { cpId: "cp-r1" });
+    const third = await h.request("POST", "/v1/drivers/me/token", second.body.token);
+    expect((await h.request("GET", `/v1/reservations/${r.body.reservationId}`, third.body.token)).status).toBe(200);
+  });
+
+  it("lets the operator reissue a driver's token (a lost phone), revoking the old one, and only the operator", async () => {
+    const d = await h.driver();
+    const other = await h.driver("Other");
+    expect((await h.request("POST", `/v1/drivers/${d.driverId}/token`, other.token)).status).toBe(403);
+    expect((await h.request("GET", "/v1/sessions", d.token)).status).toBe(200); // a refused attempt revokes nothing
+    const issued = await h.request("POST", `/v1/drivers/${d.driverId}/token`, OPERATOR);
+    expect(issued.status).toBe(200);
+    await expectUnauthorized(d.token);
+    expect((await h.request("GET", "/v1/drivers/me", issued.body.token)).body.driverId).toBe(d.driverId);
+    expect((await h.request("GET", "/v1/sessions", other.token)).status).toBe(200); // other drivers are untouched
+    const missing = await h.request("POST", "/v1/drivers/drv_nobody/token", OPERATOR);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("not_found");
+    expect((await h.request("POST", "/v1/drivers/bad%20id/token", OPERATOR)).status).toBe(404);
+  });
+
+  it("honours a token from before token generations existed until the driver is reissued one", async () => {
+    const d = await h.driver();
+    const now = Math.floor(h.clock.now() / 1000);
+    // signed as Central signed before: no `gen` claim, with the key it keeps in its settings
+    const rows = await h.central.ctx.db.query<{ value: string }>("SELECT value FROM settings WHERE key = 'token_secret'");
+    const legacy = await sign({ sub: d.driverId, role: "driver", iat: now, exp: now + 60 }, rows[0]!.value, "HS256");
+    expect((await h.request("GET", "/v1/sessions", legacy)).status).toBe(200);
+    await h.request("POST", `/v1/drivers/${d.driverId}/token`, OPERATOR);
+    await expectUnauthorized(legacy);
+  });
+
   it("keeps operator endpoints for the operator token (403 for a driver) and driver endpoints for drivers", async () => {
     await h.provision("cp-1");
     const d = await h.driver();
