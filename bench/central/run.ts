@@ -105,16 +105,25 @@ async function txStage(): Promise<void> {
   console.log(markdownTable(["scenario", "workers", "ops/s (median)", "ops/s (min–max)", "p50 ms", "p99 ms", "errors"], rows));
 }
 
-async function e2eStage(): Promise<void> {
+/** KAFKA_BROKERS if set; else a private broker for this stage, removed afterwards. */
+async function withKafka(stage: string, run: (brokers: string[]) => Promise<void>): Promise<void> {
   const external = process.env.KAFKA_BROKERS?.trim();
   let kafka: PrivateKafka | undefined;
   if (!external) {
-    console.log("e2e: starting a private Kafka...");
+    console.log(`${stage}: starting a private Kafka...`);
     kafka = await startPrivateKafka();
   }
   try {
+    await run(external ? external.split(",").map((b) => b.trim()) : kafka!.brokers);
+  } finally {
+    await kafka?.destroy();
+  }
+}
+
+async function e2eStage(): Promise<void> {
+  await withKafka("e2e", async (brokers) => {
     const o = {
-      brokers: external ?? kafka!.brokers.join(","),
+      brokers: brokers.join(","),
       chargers: Number(a.chargers),
       rate: Number(a.rate),
       seconds: Number(a.seconds),
@@ -153,21 +162,13 @@ async function e2eStage(): Promise<void> {
         `${r.consumer.lagAtEnd} records not yet consumed at its end${r.consumer.lagAtEnd > 100 ? " (SATURATED: the latencies above include its backlog)" : ""}`,
     );
     console.log(`connect burst: Central applied ${r.connectBurst.events} events in ${fmt(r.connectBurst.seconds, 1)} s (${fmt(r.connectBurst.perSecond)}/s) while ${o.chargers} chargers connected`);
-  } finally {
-    await kafka?.destroy();
-  }
+  });
 }
 
 async function drainStage(): Promise<void> {
-  const external = process.env.KAFKA_BROKERS?.trim();
-  let kafka: PrivateKafka | undefined;
-  if (!external) {
-    console.log("drain: starting a private Kafka...");
-    kafka = await startPrivateKafka();
-  }
-  try {
+  await withKafka("drain", async (brokers) => {
     const o = {
-      brokers: external ? external.split(",") : kafka!.brokers,
+      brokers,
       databaseUrl: TEST_DATABASE_URL,
       events: Number(a["drain-events"]),
       chargePoints: 1000,
@@ -193,9 +194,7 @@ async function drainStage(): Promise<void> {
 Central's consumer draining ${o.events} heartbeats from ${o.partitions} partitions into PostgreSQL (median over ${o.rounds} round(s)):
 `);
     console.log(markdownTable(["CENTRAL_CONSUMER_CONCURRENCY", "events/s (median)", "events/s (min–max)", "vs baseline"], rows));
-  } finally {
-    await kafka?.destroy();
-  }
+  });
 }
 
 // e2e first: in both runs that ran it right after the tx stage, Central was slow from the e2e's
