@@ -11,6 +11,8 @@ export const centralConfigSchema = z.object({
   HTTP_HOST: z.string().default("0.0.0.0"),
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
+  /** PostgreSQL connections per instance, shared by the API, the event consumer, the sweeper and the outbox. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1_000).default(10),
   KAFKA_BROKERS: z.string().optional(),
   ...kafkaSettingsShape,
   OPERATOR_TOKEN: z.string().min(16).optional(),

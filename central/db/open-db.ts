@@ -8,12 +8,14 @@ export interface OpenDbOptions {
   databaseUrl?: string;
   /** Where PGlite keeps its files; undefined keeps it in memory (tests). */
   dataDir?: string;
+  /** PostgreSQL connections this process may open (PGlite has one). */
+  poolSize?: number;
 }
 
 /** DATABASE_URL set: PostgreSQL. Unset: PGlite under DATA_DIR. Migrations run either way. */
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   const db = options.databaseUrl
-    ? await openPostgresDb({ url: options.databaseUrl })
+    ? await openPostgresDb({ url: options.databaseUrl, maxConnections: options.poolSize })
     : await openPgliteDb(options.dataDir ? join(options.dataDir, "central-db") : undefined);
   await migrate(db);
   return db;

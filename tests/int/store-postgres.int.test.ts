@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../central/db/db.ts";
 import { migrate } from "../../central/db/migrations.ts";
+import { openPostgresDb } from "../../central/db/postgres-db.ts";
 import { enqueueCommand, leaseUnpublished } from "../../central/store/commands.ts";
 import { storeContract } from "../contract/store.contract.ts";
-import { openTestPostgres } from "../support/postgres.ts";
+import { openTestPostgres, TEST_DATABASE_URL } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 
 const drops = new Map<Db, () => Promise<void>>();
@@ -48,5 +49,33 @@ describe("command outbox on PostgreSQL: two publishers at once", () => {
     expect(leasedByA).toEqual(["reserve"]);
     // B skips the locked reserve and must not publish the cancel ahead of it; cp-y is unaffected
     expect(leasedByB.map((c) => `${c.cp_id}:${c.type}`)).toEqual(["cp-y:stop"]);
+  });
+});
+
+describe("PostgreSQL pool size (DATABASE_POOL_SIZE)", () => {
+  it("never holds more connections than the pool allows, however many queries wait", async () => {
+    const marker = `pool_probe_${Date.now().toString(36)}`;
+    const small = await openPostgresDb({ url: TEST_DATABASE_URL, maxConnections: 2 });
+    const watcher = await openTestPostgres("pool");
+    try {
+      let most = 0;
+      const queries = Promise.all(Array.from({ length: 6 }, () => small.query(`SELECT pg_sleep(0.3) AS ${marker}`)));
+      const watching = (async () => {
+        for (let i = 0; i < 12; i++) {
+          const rows = await watcher.db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()",
+            [`%AS ${marker}`],
+          );
+          most = Math.max(most, rows[0]!.n);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await Promise.all([queries, watching]);
+      expect(most).toBeGreaterThan(0); // the watcher did see the probes
+      expect(most).toBeLessThanOrEqual(2);
+    } finally {
+      await small.close();
+      await watcher.drop();
+    }
   });
 });
