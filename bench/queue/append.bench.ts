@@ -1,6 +1,7 @@
 /**
  * Append throughput of the file queue: group commit versus one fsync per append, in one run on
- * the same disk. Plain script, runs on both runtimes:
+ * the same disk; and the same for the gateway's command store, against the one fsync per entry it
+ * did before. Plain script, runs on both runtimes:
  *
  *   npx tsx bench/queue/append.bench.ts            (Node)
  *   npx deno run -A bench/queue/append.bench.ts    (Deno)
@@ -16,6 +17,7 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CommandStore } from "../../gateway/commands/command-store.ts";
 import { openFileQueue } from "../../gateway/queue/file-queue.ts";
 import { encodeRecord } from "../../gateway/queue/record-codec.ts";
 
@@ -99,6 +101,40 @@ async function naive(dir: string): Promise<Appender> {
   };
 }
 
+/** The gateway's command store: each `add` resolves once its line is synced (group commit). */
+async function commandStore(dir: string): Promise<Appender> {
+  let syncs = 0;
+  let n = 0;
+  const store = await CommandStore.open(join(dir, "commands.jsonl"), { onSync: () => void (syncs += 1) });
+  return {
+    append: () => store.add({ cpId: `cp-${n % 100}`, type: "stop", payload: { id: `cmd-${++n}`, ts: new Date().toISOString(), reservationId: "r" }, expiresAt: 0 }),
+    fsyncs: () => syncs,
+    close: () => store.close(),
+  };
+}
+
+/** The command store's writes as they were before group commit: one append and fsync per entry, in turn. */
+async function commandStoreSerial(dir: string): Promise<Appender> {
+  const fh: FileHandle = await open(join(dir, "commands.jsonl"), "a");
+  let syncs = 0;
+  let n = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    append: () => {
+      const line = `${JSON.stringify({ op: "add", cmd: { cpId: `cp-${n % 100}`, type: "stop", payload: { id: `cmd-${++n}`, ts: new Date().toISOString(), reservationId: "r" }, expiresAt: 0 } })}\n`;
+      const run = tail.then(async () => {
+        await fh.appendFile(line);
+        await fh.sync();
+        syncs += 1;
+      });
+      tail = run;
+      return run;
+    },
+    fsyncs: () => syncs,
+    close: () => fh.close(),
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -112,6 +148,8 @@ async function main(): Promise<void> {
     ["group commit (FileQueue)", (dir: string) => fileQueue(dir, true)],
     ["fsync per append (FileQueue, maxBatchEntries=1)", (dir: string) => fileQueue(dir, false)],
     ["naive write+fdatasync per append", naive],
+    ["command store add (group commit)", commandStore],
+    ["command store, fsync per entry (before)", commandStoreSerial],
   ] as const;
   const results: Result[] = [];
   for (let round = 0; round < rounds; round++) {
