@@ -62,6 +62,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
   };
   outbox = new OutboxPublisher(ctx, bus);
   const credentials = new CredentialPublisher(ctx, bus);
+  let subscriptions: BusSubscriptions | undefined;
   const auth: AuthConfig = {
     operatorToken,
     tokenSecret,
@@ -78,14 +79,13 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
         { name: "database", check: async () => (await db.query("SELECT 1 AS ok")).length === 1 },
         { name: "bus", check: () => bus.health().state === "connected" },
       ],
+      healthDetails: () => ({ db: db.kind, bus: { state: bus.health().state }, subscriptions: subscriptions?.states() ?? {} }),
     },
     registry,
   );
 
   let server: HttpServerHandle | undefined;
   let sweeper: { stop(): Promise<void> } | undefined;
-  let subscriptions: BusSubscriptions | undefined;
-
   return {
     ctx,
     app,

@@ -40,7 +40,7 @@ export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
     }),
   );
 
-  app.route("/", opsRoutes({ registry, readiness: deps.readiness }));
+  app.route("/", opsRoutes({ registry, readiness: deps.readiness, details: deps.healthDetails }));
   app.get("/openapi.json", (c) => c.json(openapi));
   app.route("/v1/charge-points", chargePointRoutes(routeDeps));
   app.route("/v1/drivers", driverRoutes(routeDeps, limits.perAddress));

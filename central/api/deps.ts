@@ -8,4 +8,6 @@ export interface ApiDeps {
   publishCredential(cpId: string, hash: string): void;
   /** Readiness of Central's dependencies, for /readyz. */
   readiness: { name: string; check(): Promise<boolean> | boolean }[];
+  /** Extra state for /healthz; the endpoint is public, so states and counts, no error texts. */
+  healthDetails?: () => Record<string, unknown>;
 }

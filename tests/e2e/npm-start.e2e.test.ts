@@ -45,7 +45,10 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
   });
 
   it("serves health, readiness, metrics and the OpenAPI document", async () => {
-    expect((await api("GET", "/healthz")).status).toBe(200);
+    const health = await api("GET", "/healthz");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: "ok", db: "pglite", bus: { state: "connected" }, subscriptions: { events: "joined" } });
+    expect(JSON.stringify(health.body)).not.toContain("lastError"); // public endpoint: states, not error texts
     expect((await api("GET", "/readyz")).body).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
     const metrics = await fetch(`${apiUrl}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");

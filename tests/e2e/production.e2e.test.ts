@@ -8,6 +8,7 @@ import { ensureKafka } from "../support/kafka.ts";
 import { createTestDatabase } from "../support/postgres-database.ts";
 import { runTopics } from "../support/run-topics.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
 import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
 
 const TTL_SECONDS = 4;
@@ -77,8 +78,16 @@ describe("production path: Central and gateway as separate processes on Kafka an
     if (dataDir) await rm(`${dataDir}-site2`, { recursive: true, force: true });
   });
 
-  it("reports Kafka and PostgreSQL in readiness", async () => {
+  it("reports Kafka and PostgreSQL in readiness, and the consumer's state in health", async () => {
     expect((await api("GET", "/readyz")).body).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
+    const health = await waitFor(
+      async () => {
+        const h = (await api("GET", "/healthz")).body;
+        return h.subscriptions?.events === "joined" ? h : null;
+      },
+      { timeoutMs: 60_000, what: "Central's events subscription joined" },
+    );
+    expect(health).toMatchObject({ status: "ok", db: "postgres", bus: { state: "connected" } });
   });
 
   it("takes a driver from reservation to a completed session with energy", async () => {
