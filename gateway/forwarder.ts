@@ -59,7 +59,9 @@ export class Forwarder {
           list.push({ key: r.key, value: r.value });
         }
         // Topics are published one after another; within a topic, the batch keeps queue order.
-        for (const [topic, records] of byTopic) await bus.publish(topic, records);
+        // The signal ends a publish that waits for an unreachable Kafka when the gateway stops;
+        // the entries stay unacknowledged on disk and go out after the restart.
+        for (const [topic, records] of byTopic) await bus.publish(topic, records, { signal: this.abort.signal });
         await queue.ack(entries[entries.length - 1]!.seq);
         this.deps.onForwarded(entries.length);
         backoff.reset();

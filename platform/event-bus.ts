@@ -25,6 +25,14 @@ export interface ConsumedRecord extends BusRecord {
 
 export type RecordHandler = (record: ConsumedRecord) => Promise<void>;
 
+export interface PublishOptions {
+  /**
+   * Stops waiting for the bus; the records may or may not have been written. A process that is
+   * shutting down passes its own, so that an unreachable Kafka cannot hold its exit.
+   */
+  signal?: AbortSignal;
+}
+
 export interface SubscribeOptions {
   groupId: string;
   /** Where a group with no committed position starts. Default: only new records. */
@@ -52,7 +60,7 @@ export interface BusHealth {
 
 export interface EventBus {
   readonly kind: "in-process" | "kafka";
-  publish(topic: string, records: BusRecord[]): Promise<void>;
+  publish(topic: string, records: BusRecord[], options?: PublishOptions): Promise<void>;
   subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription>;
   health(): BusHealth;
   close(): Promise<void>;

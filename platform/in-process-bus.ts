@@ -4,6 +4,7 @@ import type {
   BusRecord,
   ConsumedRecord,
   EventBus,
+  PublishOptions,
   RecordHandler,
   SubscribeOptions,
   Subscription,
@@ -73,8 +74,9 @@ export class InProcessBus implements EventBus {
     this.topics = (options.hub ?? createInProcessHub()).topics;
   }
 
-  async publish(topic: string, records: BusRecord[]): Promise<void> {
+  async publish(topic: string, records: BusRecord[], options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
+    options.signal?.throwIfAborted();
     const log = this.log(topic);
     for (const record of records) {
       const offset = log.base + log.records.length;
@@ -92,7 +94,18 @@ export class InProcessBus implements EventBus {
           .map((g) => new Promise<void>((resolve, reject) => g.waiters.push({ offset: last, resolve, reject })))
       : [];
     for (const group of log.groups.values()) this.kick(log, group);
-    await Promise.all(committed);
+    // The records are in the log either way; the signal only stops waiting for consumers that
+    // cannot commit (e.g. Central's database is down while the gateway shuts down).
+    const signal = options.signal;
+    if (!signal || committed.length === 0) return void (await Promise.all(committed));
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      Promise.all(committed).then(
+        () => (signal.removeEventListener("abort", onAbort), resolve()),
+        (error: unknown) => (signal.removeEventListener("abort", onAbort), reject(error)),
+      );
+    });
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription> {

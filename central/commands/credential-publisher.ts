@@ -44,7 +44,7 @@ export class CredentialPublisher {
     const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
     while (!this.abort.signal.aborted) {
       try {
-        await this.bus.publish(this.ctx.topics.credentials, records);
+        await this.bus.publish(this.ctx.topics.credentials, records, { signal: this.abort.signal });
         return;
       } catch (error) {
         this.ctx.log.warn({ err: error }, "Publishing charger credentials failed; retrying");

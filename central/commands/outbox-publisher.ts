@@ -71,7 +71,9 @@ export class OutboxPublisher {
       const value: CommandRecord = { cpId: row.cp_id, type: row.type, payload: row.payload as Record<string, unknown> };
       return { key: row.cp_id, value: JSON.stringify(value), headers: { "command-id": row.command_id } };
     });
-    await this.bus.publish(this.ctx.topics.commands, records);
+    // Stopping ends a publish that waits for an unreachable Kafka; the lease then runs out and the
+    // commands go out again (chargers drop the duplicate by command id).
+    await this.bus.publish(this.ctx.topics.commands, records, { signal: this.abort.signal });
     await markPublished(this.ctx.db, rows.map((r) => r.command_id), new Date(this.ctx.clock.now()));
     for (const row of rows) this.ctx.metrics.commandsPublished.inc({ type: row.type });
     this.ctx.metrics.outboxPending.set(await countUnpublished(this.ctx.db));

@@ -1,2 +1,2 @@
-export { KafkaBus, createKafkaBus, type PublishOptions } from "./kafka-bus.ts";
+export { KafkaBus, createKafkaBus } from "./kafka-bus.ts";
 export { BusClosedError, type BusLogger, type KafkaBusOptions } from "./kafka-config.ts";

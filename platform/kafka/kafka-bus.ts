@@ -3,6 +3,7 @@ import type {
   BusState,
   BusRecord,
   EventBus,
+  PublishOptions,
   RecordHandler,
   SubscribeOptions,
   Subscription,
@@ -12,11 +13,6 @@ import { BusStateTracker, combineStates, latestError, type LinkState } from "./l
 import { SupervisedConsumer } from "./supervised-consumer.ts";
 import { SupervisedProducer } from "./supervised-producer.ts";
 import { TopicAdmin } from "./topic-admin.ts";
-
-export interface PublishOptions {
-  /** Stops waiting for Kafka; the records may or may not have been written. */
-  signal?: AbortSignal;
-}
 
 /**
  * The production EventBus: Kafka through kafkajs, with every kafkajs object supervised so that

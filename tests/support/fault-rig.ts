@@ -82,7 +82,7 @@ export class FaultRig {
     });
   }
 
-  async gatewayHealth(): Promise<{ queue: { depth: number; bytes: number; blockedAppends: number }; bus: { state: string }; pendingCommands: number; subscriptions: Record<string, string> }> {
+  async gatewayHealth(): Promise<{ queue: { depth: number; bytes: number; blockedAppends: number }; bus: { state: string }; chargers: number; pendingCommands: number; subscriptions: Record<string, string> }> {
     return (await fetch(`http://127.0.0.1:${this.httpPort}/healthz`)).json() as never;
   }
 

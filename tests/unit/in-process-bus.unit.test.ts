@@ -45,4 +45,21 @@ describe("in-process bus with awaitConsumers", () => {
     await expect(pending).rejects.toThrow("closed before committing");
     await closing; // bounded even though the handler never returns
   });
+  it("stops waiting for a consumer that cannot commit when the publisher's signal aborts, keeping the record", async () => {
+    const bus = new InProcessBus({ awaitConsumers: true });
+    let healthy = false;
+    const seen: string[] = [];
+    await bus.subscribe("t", { groupId: "failing" }, async (r) => {
+      if (!healthy) throw new Error("Database is down");
+      seen.push(r.value);
+    });
+    const stop = new AbortController();
+    const pending = bus.publish("t", [{ key: "k", value: "kept" }], { signal: stop.signal });
+    stop.abort(new Error("Shutting down"));
+    await expect(pending).rejects.toThrow("Shutting down");
+    await expect(bus.publish("t", [{ key: "k", value: "x" }], { signal: stop.signal })).rejects.toThrow("Shutting down");
+    healthy = true; // the record was in the log all along: delivered once the consumer recovers
+    await waitFor(() => seen.includes("kept"), { timeoutMs: 10_000, what: "the record after recovery" });
+    await bus.close();
+  });
 });
