@@ -23,8 +23,12 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-export function startProcess(script: string, env: Record<string, string>, name = script): RunningProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+/** The Deno binary from the `deno` npm package (a devDependency), for the gateway's second runtime. */
+export const DENO_BIN = `${REPO_ROOT}node_modules/.bin/deno`;
+
+export function startProcess(script: string, env: Record<string, string>, name = script, runtime: "node" | "deno" = "node"): RunningProcess {
+  const [command, args] = runtime === "deno" ? [DENO_BIN, ["run", "-A", script]] : [process.execPath, ["--import", "tsx", script]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env, VITEST: "" },
     stdio: ["ignore", "pipe", "pipe"],
