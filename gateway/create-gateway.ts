@@ -152,6 +152,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await next();
   });
 
+  /**
+   * A revoked charger (decommissioned, or its controller stolen) loses its live session too, not
+   * only its next connection. A rotated secret only locks the old one out of the next connect: the
+   * charger keeps charging until it reconnects with the secret it was given.
+   */
+  function closeRevoked(cpId: string): void {
+    // aedes keeps its authenticated clients by id; its types do not declare the map.
+    const client = (broker as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[cpId];
+    if (!client) return;
+    metrics.refused.inc({ what: "revoked" });
+    log.warn({ cpId }, "Charger credentials revoked; its connection is closed");
+    client.close();
+  }
+
   let listeners: MqttListeners | undefined;
   let http: HttpServerHandle | undefined;
   let subscriptions: BusSubscriptions | undefined;
@@ -171,7 +185,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         {
           credentials: () =>
             bus.subscribe(topics.credentials, { groupId: `chargebridge-gateway-${config.GATEWAY_ID}-credentials`, fromBeginning: true }, async (r) => {
-              if (!credentials.apply(r.value)) log.warn({ offset: r.offset }, "Invalid credential record skipped");
+              const record = credentials.apply(r.value);
+              if (!record) return void log.warn({ offset: r.offset }, "Invalid credential record skipped");
+              if (record.hash === null) closeRevoked(record.cpId);
             }),
           commands: () =>
             startCommandRouter({

@@ -5,7 +5,7 @@ export interface ApiDeps {
   ctx: CentralContext;
   auth: AuthConfig;
   /** Hands a charger's new salted hash to the gateways. */
-  publishCredential(cpId: string, hash: string): void;
+  publishCredential(cpId: string, hash: string | null): void;
   /** Readiness of Central's dependencies, for /readyz. */
   readiness: { name: string; check(): Promise<boolean> | boolean }[];
   /** Extra state for /healthz; the endpoint is public, so states and counts, no error texts. */

@@ -8,6 +8,7 @@ import {
   errorView,
   provisionChargePointBody,
   provisionedChargePointView,
+  revokedChargePointView,
   registerDriverBody,
   reservationView,
   sessionView,
@@ -26,6 +27,7 @@ interface RouteDoc {
 const ROUTES: RouteDoc[] = [
   { method: "post", path: "/v1/charge-points", summary: "Provision a charger (secret shown once)", auth: "operator", body: provisionChargePointBody, ok: [201, provisionedChargePointView], errors: [400, 401, 403, 409] },
   { method: "post", path: "/v1/charge-points/{cpId}/secret", summary: "Rotate a charger's secret", auth: "operator", ok: [200, provisionedChargePointView], errors: [401, 403, 404] },
+  { method: "delete", path: "/v1/charge-points/{cpId}/secret", summary: "Revoke a charger's credentials; its live connection is closed", auth: "operator", ok: [200, revokedChargePointView], errors: [401, 403, 404] },
   { method: "get", path: "/v1/charge-points", summary: "List charge points", auth: "driver or operator", ok: [200, z.array(chargePointView)], errors: [401] },
   { method: "get", path: "/v1/charge-points/{cpId}", summary: "One charge point", auth: "driver or operator", ok: [200, chargePointView], errors: [401, 404] },
   { method: "post", path: "/v1/drivers", summary: "Register a driver and get a token", body: registerDriverBody, ok: [201, driverView], errors: [400, 429] },

@@ -18,7 +18,11 @@ export const chargePointView = z.object({
   fault: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
   /** The last disagreement between Central and the charger, resolved in the charger's favour. */
   conflict: z.object({ kind: z.string(), detail: z.string().nullable(), at: z.string() }).nullable(),
+  /** The operator revoked its credentials: it cannot connect, and it is never reserved. */
+  credentialsRevoked: z.boolean(),
 });
+
+export const revokedChargePointView = z.object({ cpId: z.string(), revoked: z.literal(true) });
 
 export const provisionedChargePointView = z.object({
   cpId: z.string(),

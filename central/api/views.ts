@@ -17,6 +17,7 @@ export function chargePointToView(r: ChargePointRow): ChargePointView {
     firmware: r.firmware,
     fault: r.fault_code ? { code: r.fault_code, message: r.fault_message } : null,
     conflict: r.conflict_kind ? { kind: r.conflict_kind, detail: r.conflict_detail, at: iso(r.conflict_at)! } : null,
+    credentialsRevoked: r.secret_hash === null,
   };
 }
 

@@ -129,6 +129,13 @@ CREATE INDEX commands_unpublished_by_cp ON commands (cp_id, seq) WHERE published
 ALTER TABLE drivers ADD COLUMN token_generation integer NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 5,
+    name: "charger credentials can be revoked (no secret hash)",
+    sql: `
+ALTER TABLE charge_points ALTER COLUMN secret_hash DROP NOT NULL;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

@@ -57,7 +57,7 @@ async function claimChargePoint(tx: Sql, cpId: string | undefined): Promise<stri
   for (let attempt = 0; ; attempt++) {
     const claimed = await claimOnce(tx, cpId);
     if (claimed || cpId || attempt >= 3) return claimed;
-    const left = await tx.query("SELECT 1 FROM charge_points WHERE status = 'available' AND online LIMIT 1");
+    const left = await tx.query("SELECT 1 FROM charge_points WHERE status = 'available' AND online AND secret_hash IS NOT NULL LIMIT 1");
     if (left.length === 0) return null;
     await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
   }
@@ -67,13 +67,13 @@ async function claimOnce(tx: Sql, cpId: string | undefined): Promise<string | nu
   const rows = cpId
     ? await tx.query<{ cp_id: string }>(
         `UPDATE charge_points SET status = 'reserved'
-          WHERE cp_id = $1 AND status = 'available' AND online RETURNING cp_id`,
+          WHERE cp_id = $1 AND status = 'available' AND online AND secret_hash IS NOT NULL RETURNING cp_id`,
         [cpId],
       )
     : await tx.query<{ cp_id: string }>(
         `UPDATE charge_points SET status = 'reserved'
-          WHERE status = 'available' AND online AND cp_id = (
-            SELECT cp_id FROM charge_points WHERE status = 'available' AND online
+          WHERE status = 'available' AND online AND secret_hash IS NOT NULL AND cp_id = (
+            SELECT cp_id FROM charge_points WHERE status = 'available' AND online AND secret_hash IS NOT NULL
              ORDER BY cp_id LIMIT 1 FOR UPDATE SKIP LOCKED)
           RETURNING cp_id`,
       );
@@ -84,7 +84,7 @@ async function notAvailable(tx: Sql, cpId: string | undefined): Promise<AppError
   if (!cpId) return new AppError("no_charge_point_available", "No charge point is available");
   const cp = await getChargePoint(tx, cpId);
   if (!cp) return new AppError("not_found", `Charge point '${cpId}' does not exist`);
-  const why = !cp.online ? "offline" : cp.status;
+  const why = cp.secret_hash === null ? "credentials revoked" : !cp.online ? "offline" : cp.status;
   return new AppError("charge_point_not_available", `Charge point '${cpId}' is not available (${why})`, {
     status: cp.status,
     online: cp.online,

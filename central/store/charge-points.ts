@@ -14,7 +14,8 @@ export interface ChargePointRow {
   firmware: string | null;
   fault_code: string | null;
   fault_message: string | null;
-  secret_hash: string;
+  /** Null once the charger's credentials are revoked. */
+  secret_hash: string | null;
   created_at: Date;
   conflict_kind: string | null;
   conflict_detail: string | null;
@@ -38,6 +39,12 @@ export async function setSecretHash(sql: Sql, cpId: string, secretHash: string):
   return rows.length === 1;
 }
 
+/** Revokes the charger's credentials: no secret is accepted until one is issued again. */
+export async function revokeSecret(sql: Sql, cpId: string): Promise<boolean> {
+  const rows = await sql.query("UPDATE charge_points SET secret_hash = NULL WHERE cp_id = $1 RETURNING cp_id", [cpId]);
+  return rows.length === 1;
+}
+
 export async function getChargePoint(sql: Sql, cpId: string, forUpdate = false): Promise<ChargePointRow | null> {
   const rows = await sql.query<ChargePointRow & Record<string, unknown>>(
     `SELECT * FROM charge_points WHERE cp_id = $1${forUpdate ? " FOR UPDATE" : ""}`,
@@ -50,7 +57,7 @@ export async function listChargePoints(sql: Sql): Promise<ChargePointRow[]> {
   return sql.query<ChargePointRow & Record<string, unknown>>("SELECT * FROM charge_points ORDER BY cp_id");
 }
 
-export async function listCredentials(sql: Sql): Promise<{ cp_id: string; secret_hash: string }[]> {
+export async function listCredentials(sql: Sql): Promise<{ cp_id: string; secret_hash: string | null }[]> {
   return sql.query("SELECT cp_id, secret_hash FROM charge_points ORDER BY cp_id");
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { verifySecret } from "../../platform/password-hash.ts";
-import { credentialRecordSchema } from "../../protocol/index.ts";
+import { credentialRecordSchema, type CredentialRecord } from "../../protocol/index.ts";
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -35,22 +35,25 @@ export class CredentialCache {
     return cache;
   }
 
-  /** Applies one record from the credentials topic; a null hash revokes the charger. */
-  apply(raw: string): boolean {
+  /**
+   * Applies one record from the credentials topic; a null hash revokes the charger. Returns the
+   * record, or undefined for one that is not valid (it is skipped).
+   */
+  apply(raw: string): CredentialRecord | undefined {
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      return false;
+      return undefined;
     }
     const parsed = credentialRecordSchema.safeParse(json);
-    if (!parsed.success) return false;
+    if (!parsed.success) return undefined;
     const { cpId, hash } = parsed.data;
     if (hash === null) this.hashes.delete(cpId);
     else this.hashes.set(cpId, hash);
     this.verified.delete(cpId);
     this.scheduleSave();
-    return true;
+    return parsed.data;
   }
 
   has(cpId: string): boolean {

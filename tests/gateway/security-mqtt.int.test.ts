@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_TOPICS } from "../../protocol/index.ts";
 import { createGatewayHarness, type GatewayHarness } from "../support/gateway-harness.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -188,5 +189,30 @@ describe("a cap on open MQTT connections", () => {
     idle[1]!.end();
     second.end(true);
     charger.end(true);
+  });
+});
+
+describe("revoked charger credentials", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await createGatewayHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it("closes the revoked charger's live connection, refuses it from then on, and leaves others alone", async () => {
+    const secret = await h.addCharger("cp-rv1");
+    const otherSecret = await h.addCharger("cp-rv2");
+    const revokedClient = await h.connect("cp-rv1", secret);
+    const other = await h.connect("cp-rv2", otherSecret);
+    const closed = new Promise<void>((resolve) => revokedClient.once("close", () => resolve()));
+    await h.bus.publish(DEFAULT_TOPICS.credentials, [
+      { key: "cp-rv1", value: JSON.stringify({ cpId: "cp-rv1", hash: null, updatedAt: new Date().toISOString() }) },
+    ]);
+    await closed;
+    expect(await metric(h, "chargebridge_gateway_refused_total", 'what="revoked"')).toBe(1);
+    expect(await refusalCode(h.connect("cp-rv1", secret))).toBeGreaterThan(0);
+    await other.publishAsync(up("cp-rv2", "heartbeat"), payload("rv2-still-here"), { qos: 1 });
+    await waitFor(() => h.events.some((r) => r.value.includes('"rv2-still-here"')), { what: "the other charger's heartbeat" });
+    other.end(true);
   });
 });

@@ -17,6 +17,8 @@ export interface CentralHarness {
   central: Central;
   clock: ManualClock;
   db: Db;
+  /** The bus Central publishes commands and credentials on. */
+  bus: InProcessBus;
   request(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
   provision(cpId: string, online?: boolean): Promise<string>;
   presence(cpId: string, online: boolean): Promise<void>;
@@ -40,6 +42,7 @@ export async function createCentralHarness(env: Record<string, string> = {}, sha
     central,
     clock,
     db,
+    bus,
     async request(method, path, token, body) {
       const res = await central.app.request(path, {
         method,

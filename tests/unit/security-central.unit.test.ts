@@ -1,6 +1,8 @@
 import { sign } from "hono/jwt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_TOPICS } from "../../protocol/index.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
+import { waitFor } from "../support/wait.ts";
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
@@ -211,5 +213,43 @@ describe("REST rate limits", () => {
     expect(limited.body.error.code).toBe("rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     for (let i = 0; i < 10; i++) expect((await raw(h, "GET", "/v1/charge-points", OPERATOR)).status).toBe(200);
+  });
+});
+
+describe("charger credentials: revoked by the operator", () => {
+  let h: CentralHarness;
+  beforeAll(async () => {
+    h = await createCentralHarness();
+  });
+  afterAll(async () => h?.close());
+  beforeEach(async () => h.reset());
+
+  it("revokes a charger: gateways are told (hash null), it is never reserved, and a new secret restores it", async () => {
+    const records: { cpId: string; hash: string | null }[] = [];
+    const sub = await h.bus.subscribe(DEFAULT_TOPICS.credentials, { groupId: `revoke-${Date.now()}`, fromBeginning: false }, async (r) => {
+      records.push(JSON.parse(r.value));
+    });
+    await h.provision("cp-rv");
+    const d = await h.driver();
+    expect((await h.request("DELETE", "/v1/charge-points/cp-rv/secret", d.token)).status).toBe(403);
+    const revoked = await h.request("DELETE", "/v1/charge-points/cp-rv/secret", OPERATOR);
+    expect(revoked).toMatchObject({ status: 200, body: { cpId: "cp-rv", revoked: true } });
+    await waitFor(() => records.some((r) => r.cpId === "cp-rv" && r.hash === null), { what: "the revocation on the credentials topic" });
+    expect((await h.request("GET", "/v1/charge-points/cp-rv", OPERATOR)).body.credentialsRevoked).toBe(true);
+    // still online in Central's view until its gateway reports it gone: never reserved anyway
+    const refused = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-rv" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain("credentials revoked");
+    expect((await h.request("POST", "/v1/reservations", d.token, {})).status).toBe(409); // nor as "any charge point"
+    expect((await h.request("DELETE", "/v1/charge-points/cp-nobody/secret", OPERATOR)).status).toBe(404);
+
+    const restored = await h.request("POST", "/v1/charge-points/cp-rv/secret", OPERATOR);
+    expect(restored.status).toBe(200);
+    await waitFor(() => records.some((r) => r.cpId === "cp-rv" && typeof r.hash === "string" && r.hash.length > 0 && records.indexOf(r) > records.findIndex((x) => x.hash === null)), {
+      what: "the new hash after the revocation",
+    });
+    expect((await h.request("GET", "/v1/charge-points/cp-rv", OPERATOR)).body.credentialsRevoked).toBe(false);
+    expect((await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-rv" })).status).toBe(201);
+    await sub.close();
   });
 });

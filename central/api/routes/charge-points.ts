@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { AppError } from "../../../platform/errors.ts";
 import { generateSecret, hashSecret } from "../../../platform/password-hash.ts";
 import { cpIdSchema } from "../../../protocol/index.ts";
-import { getChargePoint, insertChargePoint, listChargePoints, setSecretHash } from "../../store/charge-points.ts";
+import { getChargePoint, insertChargePoint, listChargePoints, revokeSecret, setSecretHash } from "../../store/charge-points.ts";
 import { requireRole, type AuthEnv } from "../auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { provisionChargePointBody } from "../schemas.ts";
@@ -36,6 +36,18 @@ export function chargePointRoutes(deps: ApiDeps): Hono<AuthEnv> {
     deps.publishCredential(cpId, hash);
     ctx.log.info({ cpId }, "Charge point secret rotated");
     return c.json({ cpId, mqtt: { username: cpId, password } }, 200);
+  });
+
+  /**
+   * Revokes a charger's credentials (decommissioned, or its controller stolen): gateways refuse
+   * it from now on and close its live connection. `POST …/secret` issues a new secret again.
+   */
+  app.delete("/:cpId/secret", operator, async (c) => {
+    const cpId = readParam(c, "cpId", cpIdSchema);
+    if (!(await revokeSecret(ctx.db, cpId))) throw new AppError("not_found", `Charge point '${cpId}' does not exist`);
+    deps.publishCredential(cpId, null);
+    ctx.log.warn({ cpId }, "Charge point credentials revoked");
+    return c.json({ cpId, revoked: true }, 200);
   });
 
   app.get("/", anyone, async (c) => c.json((await listChargePoints(ctx.db)).map(chargePointToView)));
