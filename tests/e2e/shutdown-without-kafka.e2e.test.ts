@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultRig, freePort, publishNumbered } from "../support/fault-rig.ts";
 import { createTestDatabase } from "../support/postgres-database.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
@@ -11,14 +11,18 @@ import { waitFor } from "../support/wait.ts";
  * shutdown that waits for Kafka would hang until the orchestrator's SIGKILL.
  */
 describe("graceful shutdown while Kafka cannot be reached", { timeout: 120_000 }, () => {
-  // Offset 4: the fault rigs of the other files use 0-3. Nothing is started on this port.
-  const rig = new FaultRig(4);
+  let rig: FaultRig;
   let central: RunningProcess | undefined;
   let dropDatabase: (() => Promise<void>) | undefined;
 
+  beforeAll(async () => {
+    // A port just found free, where no Kafka runs: other files' rigs derive theirs from their pids.
+    rig = new FaultRig(0, await freePort());
+  });
+
   afterAll(async () => {
     await central?.kill();
-    await rig.close();
+    await rig?.close();
     await dropDatabase?.();
   });
 

@@ -40,9 +40,10 @@ export class FaultRig {
   readonly events: ConsumedRecord[] = [];
   private readonly clients: MqttClient[] = [];
 
-  constructor(portOffset: number) {
+  /** `kafkaPort` overrides the port derived from the pid and offset (e.g. one nothing listens on). */
+  constructor(portOffset: number, kafkaPort?: number) {
     this.kafka = {
-      port: Number(process.env.KAFKA_FAULT_PORT ?? 24_000) + (process.pid % 1_000) * 4 + portOffset,
+      port: kafkaPort ?? Number(process.env.KAFKA_FAULT_PORT ?? 24_000) + (process.pid % 1_000) * 4 + portOffset,
       dataDir: mkdtempSync(join(tmpdir(), "cb-fault-kafka-")),
     };
   }
