@@ -77,20 +77,14 @@ async function fileQueue(dir: string, groupCommit: boolean): Promise<Appender> {
   return { append: () => queue.append(payload).durable, fsyncs: () => logSyncs, close: () => queue.close() };
 }
 
-/** The naive baseline outside the queue: each append is its own write + fdatasync, one at a time. */
-async function naive(dir: string): Promise<Appender> {
-  const fh: FileHandle = await open(join(dir, "naive.log"), "w+");
-  let position = 0;
+/** One append at a time, each synced (by `writeOne`) before the next starts: the baselines' discipline. */
+function oneAtATime(fh: FileHandle, writeOne: () => Promise<void>): Appender {
   let syncs = 0;
-  let seq = 0;
   let tail: Promise<unknown> = Promise.resolve();
   return {
     append: () => {
       const run = tail.then(async () => {
-        const record = encodeRecord(++seq, Date.now(), payload);
-        await fh.write(record, 0, record.length, position);
-        position += record.length;
-        await fh.datasync();
+        await writeOne();
         syncs += 1;
       });
       tail = run;
@@ -100,39 +94,38 @@ async function naive(dir: string): Promise<Appender> {
     close: () => fh.close(),
   };
 }
+
+/** The naive baseline outside the queue: each append is its own write + fdatasync, one at a time. */
+async function naive(dir: string): Promise<Appender> {
+  const fh: FileHandle = await open(join(dir, "naive.log"), "w+");
+  let position = 0;
+  let seq = 0;
+  return oneAtATime(fh, async () => {
+    const record = encodeRecord(++seq, Date.now(), payload);
+    await fh.write(record, 0, record.length, position);
+    position += record.length;
+    await fh.datasync();
+  });
+}
+
+const command = (n: number) => ({ cpId: `cp-${n % 100}`, type: "stop", payload: { id: `cmd-${n}`, ts: new Date().toISOString(), reservationId: "r" }, expiresAt: 0 });
 
 /** The gateway's command store: each `add` resolves once its line is synced (group commit). */
 async function commandStore(dir: string): Promise<Appender> {
   let syncs = 0;
   let n = 0;
   const store = await CommandStore.open(join(dir, "commands.jsonl"), { onSync: () => void (syncs += 1) });
-  return {
-    append: () => store.add({ cpId: `cp-${n % 100}`, type: "stop", payload: { id: `cmd-${++n}`, ts: new Date().toISOString(), reservationId: "r" }, expiresAt: 0 }),
-    fsyncs: () => syncs,
-    close: () => store.close(),
-  };
+  return { append: () => store.add(command(++n)), fsyncs: () => syncs, close: () => store.close() };
 }
 
 /** The command store's writes as they were before group commit: one append and fsync per entry, in turn. */
 async function commandStoreSerial(dir: string): Promise<Appender> {
   const fh: FileHandle = await open(join(dir, "commands.jsonl"), "a");
-  let syncs = 0;
   let n = 0;
-  let tail: Promise<unknown> = Promise.resolve();
-  return {
-    append: () => {
-      const line = `${JSON.stringify({ op: "add", cmd: { cpId: `cp-${n % 100}`, type: "stop", payload: { id: `cmd-${++n}`, ts: new Date().toISOString(), reservationId: "r" }, expiresAt: 0 } })}\n`;
-      const run = tail.then(async () => {
-        await fh.appendFile(line);
-        await fh.sync();
-        syncs += 1;
-      });
-      tail = run;
-      return run;
-    },
-    fsyncs: () => syncs,
-    close: () => fh.close(),
-  };
+  return oneAtATime(fh, async () => {
+    await fh.appendFile(`${JSON.stringify({ op: "add", cmd: command(++n) })}\n`);
+    await fh.sync();
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
