@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseEnv } from "../platform/env-config.ts";
+import { envFlag, parseEnv } from "../platform/env-config.ts";
 import { checkKafkaSettings, kafkaSettingsShape } from "../platform/kafka-settings.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -13,6 +13,8 @@ export const centralConfigSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** PostgreSQL connections per instance, shared by the API, the event consumer, the sweeper and the outbox. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1_000).default(10),
+  /** Named prepared statements; leave off behind PgBouncer in transaction mode (before 1.21). */
+  DATABASE_PREPARED_STATEMENTS: envFlag.default(false),
   KAFKA_BROKERS: z.string().optional(),
   ...kafkaSettingsShape,
   OPERATOR_TOKEN: z.string().min(16).optional(),

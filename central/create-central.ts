@@ -44,7 +44,7 @@ export interface Central {
 export async function createCentral(options: CentralOptions): Promise<Central> {
   const { config, bus } = options;
   const log = options.log ?? createLogger("central");
-  const db = options.db ?? (await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE }));
+  const db = options.db ?? (await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, prepare: config.DATABASE_PREPARED_STATEMENTS }));
   const registry = createRegistry("central");
   const metrics = createCentralMetrics(registry);
   const tokenSecret = config.TOKEN_SECRET ?? (await getOrInitSetting(db, "token_secret", () => generateSecret(48)));

@@ -1,4 +1,7 @@
-import type { z } from "zod";
+import { z } from "zod";
+
+/** A yes/no setting: `true`/`1` or `false`/`0`; anything else is refused, naming the variable. */
+export const envFlag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /**
  * Parses settings from the environment with a zod schema. Empty values count as unset, and a bad

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { envFlag } from "./env-config.ts";
 
 export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 
-const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /**
  * Kafka client settings shared by Central and gateways, from the environment.
@@ -22,7 +22,7 @@ export const kafkaSettingsShape = {
   /** Replicas of the topics the bus creates; 1 suits a single dev broker only. */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).default(1),
   /** TLS to the brokers, verified against the system's CAs or KAFKA_SSL_CA_FILE. */
-  KAFKA_SSL: flag.default(false),
+  KAFKA_SSL: envFlag.default(false),
   /** PEM file of the CA(s) that signed the brokers' certificates, for a private CA. */
   KAFKA_SSL_CA_FILE: z.string().optional(),
   KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS).optional(),

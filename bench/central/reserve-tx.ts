@@ -12,7 +12,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { loadCentralConfig } from "../../central/config.ts";
 import { createCentral, type Central } from "../../central/create-central.ts";
-import type { Db, Row, Sql } from "../../central/db/db.ts";
+import type { Db } from "../../central/db/db.ts";
 import { migrate } from "../../central/db/migrations.ts";
 import { openPgliteDb } from "../../central/db/pglite-db.ts";
 import { openPostgresDb } from "../../central/db/postgres-db.ts";
@@ -66,39 +66,21 @@ async function centralOn(name: string, db: Db, chargePoints: number, drivers: nu
 }
 
 /**
- * `prepared: false` is Central's own adapter (central/db/postgres-db.ts). `prepared: true` is a
- * what-if: the same adapter with postgres.js' `prepare: true` on `unsafe`. Without it postgres.js
+ * `prepared: false` is Central's adapter as it runs by default (central/db/postgres-db.ts);
+ * `prepared: true` is the same with DATABASE_PREPARED_STATEMENTS=true. Without it postgres.js
  * sends every parameterised statement unnamed and first asks the server to describe its
  * parameters, one extra round trip per statement; with it each connection parses a statement
  * once and reuses it.
  */
 export async function postgresTarget(url: string, chargePoints: number, drivers: number, poolSize: number, prepared = false): Promise<Target> {
   const schema = `txbench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  const db = prepared ? await openPreparedDb(url, schema, poolSize) : await openPostgresDb({ url, schema, maxConnections: poolSize });
-  return centralOn(prepared ? "PostgreSQL, prepared statements (what-if)" : "PostgreSQL", db, chargePoints, drivers, async () => {
+  const db = await openPostgresDb({ url, schema, maxConnections: poolSize, prepare: prepared });
+  return centralOn(prepared ? "PostgreSQL, prepared statements" : "PostgreSQL", db, chargePoints, drivers, async () => {
     await db.close();
     const admin = postgres(url, { max: 1, onnotice: () => {} });
     await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
   });
-}
-
-async function openPreparedDb(url: string, schema: string, max: number): Promise<Db> {
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  await admin.end();
-  const sql = postgres(url, { connection: { search_path: schema }, max, onnotice: () => {}, transform: { undefined: null } });
-  const wrap = (q: postgres.Sql | postgres.TransactionSql): Sql => ({
-    async query<T extends Row = Row>(text: string, params: unknown[] = []): Promise<T[]> {
-      return (await q.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
-    },
-  });
-  return {
-    kind: "postgres",
-    query: wrap(sql).query,
-    transaction: <T>(fn: (tx: Sql) => Promise<T>) => sql.begin((tx) => fn(wrap(tx))) as Promise<T>,
-    close: () => sql.end({ timeout: 5 }),
-  };
 }
 
 export async function pgliteTarget(chargePoints: number, drivers: number): Promise<Target> {

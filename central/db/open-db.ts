@@ -10,12 +10,14 @@ export interface OpenDbOptions {
   dataDir?: string;
   /** PostgreSQL connections this process may open (PGlite has one). */
   poolSize?: number;
+  /** PostgreSQL named prepared statements (see postgres-db.ts). */
+  prepare?: boolean;
 }
 
 /** DATABASE_URL set: PostgreSQL. Unset: PGlite under DATA_DIR. Migrations run either way. */
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   const db = options.databaseUrl
-    ? await openPostgresDb({ url: options.databaseUrl, maxConnections: options.poolSize })
+    ? await openPostgresDb({ url: options.databaseUrl, maxConnections: options.poolSize, prepare: options.prepare })
     : await openPgliteDb(options.dataDir ? join(options.dataDir, "central-db") : undefined);
   await migrate(db);
   return db;

@@ -6,6 +6,12 @@ export interface PostgresDbOptions {
   maxConnections?: number;
   /** A schema to work in (created if missing); tests use one per run so they never collide. */
   schema?: string;
+  /**
+   * Named prepared statements: each connection parses a statement once and reuses it, which saves
+   * postgres.js' describe round trip per query (+14-23 % reservations/s in bench/central). Off by
+   * default, because PgBouncer in transaction mode (before 1.21) cannot route them.
+   */
+  prepare?: boolean;
 }
 
 /** Production database through postgres.js; a pool, so transactions really run concurrently. */
@@ -25,7 +31,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   });
   const wrap = (q: postgres.Sql | postgres.TransactionSql): Sql => ({
     async query<T extends Row = Row>(text: string, params: unknown[] = []): Promise<T[]> {
-      const rows = await q.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      const rows = await q.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: options.prepare ?? false });
       return rows as unknown as T[];
     },
   });

@@ -9,16 +9,18 @@ import { waitFor } from "../support/wait.ts";
 
 const drops = new Map<Db, () => Promise<void>>();
 
-storeContract("PostgreSQL", () => ({
-  async open() {
-    const pg = await openTestPostgres("store");
-    drops.set(pg.db, pg.drop);
-    return pg.db;
-  },
-  async close(db) {
-    await drops.get(db)?.();
-  },
-}));
+for (const prepare of [false, true]) {
+  storeContract(prepare ? "PostgreSQL with prepared statements" : "PostgreSQL", () => ({
+    async open() {
+      const pg = await openTestPostgres("store", { prepare });
+      drops.set(pg.db, pg.drop);
+      return pg.db;
+    },
+    async close(db) {
+      await drops.get(db)?.();
+    },
+  }));
+}
 
 /** Only PostgreSQL has concurrent connections: PGlite runs one transaction at a time. */
 describe("command outbox on PostgreSQL: two publishers at once", () => {

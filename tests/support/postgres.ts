@@ -8,11 +8,11 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://po
  * A connection to the real PostgreSQL in a fresh schema. A missing server is a failure with a
  * clear message, never a skip.
  */
-export async function openTestPostgres(label: string): Promise<{ db: Db; schema: string; url: string; drop(): Promise<void> }> {
+export async function openTestPostgres(label: string, options: { prepare?: boolean } = {}): Promise<{ db: Db; schema: string; url: string; drop(): Promise<void> }> {
   const schema = `cb_${label}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`.toLowerCase();
   let db: Db;
   try {
-    db = await openPostgresDb({ url: TEST_DATABASE_URL, schema, maxConnections: 20 });
+    db = await openPostgresDb({ url: TEST_DATABASE_URL, schema, maxConnections: 20, prepare: options.prepare });
   } catch (error) {
     throw new Error(
       `PostgreSQL is required for this test and is not reachable at ${TEST_DATABASE_URL} (${String(error)}). ` +
