@@ -39,11 +39,10 @@ describe("graceful shutdown while Kafka cannot be reached", { timeout: 120_000 }
     const held = (await rig.gatewayHealth()).queue.depth;
     expect(held).toBeGreaterThanOrEqual(25);
 
-    const began = Date.now();
+    // Exit 0, not 1: the process finished its stop before its own 15 s shutdown deadline, which
+    // exits 1 (platform/shutdown.ts), while its subscriptions were still joining.
     const code = await rig.gateway!.stop(30_000);
     expect(code, rig.gateway!.output.slice(-15).join("\n")).toBe(0);
-    // Well inside an orchestrator's usual 30 s grace period, with its subscriptions still joining.
-    expect(Date.now() - began).toBeLessThan(25_000);
 
     await rig.startGateway();
     // the 25 heartbeats and the charger's presence events, exactly as many as before the stop
@@ -82,8 +81,6 @@ describe("graceful shutdown while Kafka cannot be reached", { timeout: 120_000 }
       what: "the outbox holding the command",
     });
     await sql.end();
-    const began = Date.now();
-    expect(await central.stop(30_000)).toBe(0);
-    expect(Date.now() - began).toBeLessThan(25_000);
+    expect(await central.stop(30_000)).toBe(0); // 1 if its shutdown deadline had passed
   });
 });
