@@ -26,6 +26,23 @@ export interface RunningProcess {
 /** The Deno binary from the `deno` npm package (a devDependency), for the gateway's second runtime. */
 export const DENO_BIN = `${REPO_ROOT}node_modules/.bin/deno`;
 
+/** Resolves with a child's exit code, once, however often it is asked. */
+export function exitOf(child: ChildProcess): { exited: Promise<number | null>; done(): boolean } {
+  let done = false;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => ((done = true), resolve(code))));
+  return { exited, done: () => done };
+}
+
+/** SIGTERM, then SIGKILL if it does not exit within `timeoutMs`; resolves with the exit code. */
+export async function stopChild(child: ChildProcess, exit: ReturnType<typeof exitOf>, timeoutMs: number): Promise<number | null> {
+  if (exit.done()) return exit.exited;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await exit.exited;
+  clearTimeout(timer);
+  return code;
+}
+
 export function startProcess(script: string, env: Record<string, string>, name = script, runtime: "node" | "deno" = "node"): RunningProcess {
   const [command, args] = runtime === "deno" ? [DENO_BIN, ["run", "-A", script]] : [process.execPath, ["--import", "tsx", script]];
   const child = spawn(command, args, {
@@ -51,9 +68,8 @@ export function startProcess(script: string, env: Record<string, string>, name =
     }
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
+  const exit = exitOf(child);
+  const { exited } = exit;
 
   return {
     child,
@@ -63,22 +79,15 @@ export function startProcess(script: string, env: Record<string, string>, name =
     async waitForLog(match, timeoutMs = 60_000, what = "log line") {
       return waitFor(
         () => {
-          if (done) throw new Error(`${name} exited early:\n${output.slice(-30).join("\n")}`);
+          if (exit.done()) throw new Error(`${name} exited early:\n${output.slice(-30).join("\n")}`);
           return lines.find(match);
         },
         { timeoutMs, what: `${name}: ${what}` },
       );
     },
-    async stop(timeoutMs = 20_000) {
-      if (done) return exited;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (timeoutMs = 20_000) => stopChild(child, exit, timeoutMs),
     async kill() {
-      if (done) return;
+      if (exit.done()) return;
       child.kill("SIGKILL");
       await exited;
     },

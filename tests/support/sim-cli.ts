@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { REPO_ROOT } from "./processes.ts";
+import { exitOf, REPO_ROOT, stopChild } from "./processes.ts";
 
 export interface CliRun {
   code: number | null;
@@ -27,22 +27,13 @@ export function startSimCli(args: string[], env: Record<string, string> = {}): R
   let err = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
+  const exit = exitOf(child);
   return {
     child,
-    exited,
+    exited: exit.exited,
     stdout: () => out,
     stderr: () => err,
-    async stop(timeoutMs = 10_000) {
-      if (done) return exited;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (timeoutMs = 10_000) => stopChild(child, exit, timeoutMs),
   };
 }
 
