@@ -27,6 +27,8 @@ export interface CentralOptions {
   clock?: Clock;
   log?: Logger;
   topics?: TopicNames;
+  /** This instance's name (INSTANCE_ID or `central-<pid>`); it names the outbox leases it holds. */
+  instanceId?: string;
 }
 
 export interface Central {
@@ -60,7 +62,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
     topics: options.topics ?? DEFAULT_TOPICS,
     notifyOutbox: () => outbox?.kick(),
   };
-  outbox = new OutboxPublisher(ctx, bus);
+  outbox = new OutboxPublisher(ctx, bus, options.instanceId);
   const credentials = new CredentialPublisher(ctx, bus);
   let subscriptions: BusSubscriptions | undefined;
   const auth: AuthConfig = {

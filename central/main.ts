@@ -12,7 +12,7 @@ const config = loadCentralConfig(process.env);
 const instance = config.INSTANCE_ID ?? `central-${process.pid}`;
 const topics = loadTopicNames(process.env);
 const bus = await createBus({ compactedTopics: [topics.credentials], kafkaBrokers: config.KAFKA_BROKERS, kafkaSettings: kafkaClientSettings(config), clientId: `chargebridge-${instance}`, log });
-const central = await createCentral({ config, bus, log, topics });
+const central = await createCentral({ config, bus, log, topics, instanceId: instance });
 await central.start();
 log.info(
   {

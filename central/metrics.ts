@@ -59,6 +59,11 @@ export function createCentralMetrics(registry: Registry) {
       help: "Commands committed but not yet on the bus",
       registers,
     }),
+    outboxLeasesLost: new Counter({
+      name: "chargebridge_central_outbox_leases_lost_total",
+      help: "Outbox publishes abandoned because another instance took over their lease",
+      registers,
+    }),
     httpDuration: new Histogram({
       name: "chargebridge_central_http_request_duration_seconds",
       help: "REST request duration",

@@ -136,6 +136,13 @@ ALTER TABLE drivers ADD COLUMN token_generation integer NOT NULL DEFAULT 0;
 ALTER TABLE charge_points ALTER COLUMN secret_hash DROP NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: "outbox claims name their holder (short renewed leases)",
+    sql: `
+ALTER TABLE commands ADD COLUMN claimed_by text;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

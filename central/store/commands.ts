@@ -9,6 +9,9 @@ export interface CommandRow {
   payload: DownstreamPayload;
   created_at: Date;
   published_at: Date | null;
+  claimed_until: Date | null;
+  /** The publisher (instance id plus a per-process suffix) whose lease this is. */
+  claimed_by: string | null;
   status: "pending" | "accepted" | "rejected" | "expired";
 }
 
@@ -37,9 +40,11 @@ export async function enqueueCommand<T extends DownstreamType>(
 }
 
 /**
- * Leases unpublished commands for `leaseMs` so that the bus publish happens outside any
+ * Leases unpublished commands for `leaseMs` to `owner` so that the bus publish happens outside any
  * transaction (a slow or absent bus must not hold database locks, and PGlite has one connection),
- * while another instance leaves them alone until the lease runs out.
+ * while another instance leaves them alone until the lease runs out. The lease is short and the
+ * live owner renews it (`renewLease`) for as long as its publish is in flight, so the commands of
+ * an instance that died are taken over within one lease, not after the longest publish we allow.
  *
  * A charger's commands must reach it in order (a `cancel_reservation` overtaking its `reserve`
  * would leave the charger reserved). So a command is leased only together with, or after the
@@ -48,13 +53,13 @@ export async function enqueueCommand<T extends DownstreamType>(
  * skips that charger altogether. The check reads committed rows, and an earlier command that is
  * being leased right now still reads as unpublished, so both cases hold the charger back.
  */
-export async function leaseUnpublished(sql: Sql, now: Date, leaseMs: number, limit: number): Promise<CommandRow[]> {
+export async function leaseUnpublished(sql: Sql, now: Date, leaseMs: number, limit: number, owner: string): Promise<CommandRow[]> {
   const rows = await sql.query<CommandRow & { seq: unknown } & Record<string, unknown>>(
     `WITH candidates AS (
        SELECT command_id, cp_id, seq FROM commands
         WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-     UPDATE commands SET claimed_until = $2
+     UPDATE commands SET claimed_until = $2, claimed_by = $4
       WHERE command_id IN (
         SELECT c.command_id FROM candidates c
          WHERE NOT EXISTS (
@@ -62,14 +67,49 @@ export async function leaseUnpublished(sql: Sql, now: Date, leaseMs: number, lim
             WHERE e.cp_id = c.cp_id AND e.seq < c.seq AND e.published_at IS NULL
               AND e.command_id NOT IN (SELECT command_id FROM candidates)))
       RETURNING *`,
-    [now, new Date(now.getTime() + leaseMs), limit],
+    [now, new Date(now.getTime() + leaseMs), limit, owner],
   );
   // RETURNING has no ORDER BY; per-charger order matters (reserve before cancel), so sort by seq.
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
-export async function markPublished(sql: Sql, ids: string[], now: Date): Promise<void> {
-  await sql.query("UPDATE commands SET published_at = $2 WHERE command_id = ANY($1::text[])", [ids, now]);
+/**
+ * Extends `owner`'s lease on those of `ids` it still holds and returns them. A missing id was taken
+ * over by another instance (our lease had run out, e.g. the database was out of reach) or published.
+ */
+export async function renewLease(sql: Sql, ids: string[], owner: string, now: Date, leaseMs: number): Promise<string[]> {
+  const rows = await sql.query<{ command_id: string }>(
+    `UPDATE commands SET claimed_until = $3
+      WHERE command_id = ANY($1::text[]) AND claimed_by = $2 AND published_at IS NULL
+      RETURNING command_id`,
+    [ids, owner, new Date(now.getTime() + leaseMs)],
+  );
+  return rows.map((r) => r.command_id);
+}
+
+/**
+ * Marks published those of `ids` that `owner` still holds and returns how many. Rows another
+ * instance took over stay its business: it publishes them again (a duplicate the charger drops by
+ * command id) and marks them itself, so each row has one writer at a time and what its holder
+ * believes it has yet to publish stays true.
+ */
+export async function markPublished(sql: Sql, ids: string[], now: Date, owner: string): Promise<number> {
+  const rows = await sql.query<{ command_id: string }>(
+    `UPDATE commands SET published_at = $2
+      WHERE command_id = ANY($1::text[]) AND claimed_by = $3 AND published_at IS NULL
+      RETURNING command_id`,
+    [ids, now, owner],
+  );
+  return rows.length;
+}
+
+/** Gives up `owner`'s unpublished claims (graceful stop), so another instance takes them at once. */
+export async function releaseLeases(sql: Sql, owner: string): Promise<number> {
+  const rows = await sql.query<{ command_id: string }>(
+    `UPDATE commands SET claimed_until = NULL WHERE claimed_by = $1 AND published_at IS NULL RETURNING command_id`,
+    [owner],
+  );
+  return rows.length;
 }
 
 export async function countUnpublished(sql: Sql): Promise<number> {

@@ -4,7 +4,8 @@ import { migrate, MIGRATIONS } from "../../central/db/migrations.ts";
 import { expireDueReservations } from "../../central/domain/expire-reservations.ts";
 import { reserve } from "../../central/domain/reserve.ts";
 import { insertChargePoint } from "../../central/store/charge-points.ts";
-import { enqueueCommand, leaseUnpublished, markPublished } from "../../central/store/commands.ts";
+import { enqueueCommand, leaseUnpublished, markPublished, releaseLeases, renewLease } from "../../central/store/commands.ts";
+import { ManualClock } from "../../platform/clock.ts";
 import { insertDriver } from "../../central/store/drivers.ts";
 import { markProcessed } from "../../central/store/processed-messages.ts";
 import { getOrInitSetting } from "../../central/store/settings.ts";
@@ -147,17 +148,17 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       for (let i = 0; i < 3; i++) await enqueueCommand(db, "cp-o", "stop", { reservationId: `o-${i}` }, now);
       for (let i = 0; i < 2; i++) await enqueueCommand(db, "cp-p", "stop", { reservationId: `p-${i}` }, now);
       const ids = (rows: { payload: unknown }[]) => rows.map((c) => (c.payload as { reservationId: string }).reservationId);
-      const first = await leaseUnpublished(db, now, 30_000, 2);
+      const first = await leaseUnpublished(db, now, 30_000, 2, "pub-a");
       expect(ids(first)).toEqual(["o-0", "o-1"]);
       // cp-o's o-2 waits behind the commands another publisher holds; cp-p's are free to go
-      const second = await leaseUnpublished(db, now, 30_000, 10);
+      const second = await leaseUnpublished(db, now, 30_000, 10, "pub-b");
       expect(ids(second)).toEqual(["p-0", "p-1"]);
-      expect(await leaseUnpublished(db, now, 30_000, 10)).toHaveLength(0);
-      await markPublished(db, first.map((c) => c.command_id), now);
-      expect(ids(await leaseUnpublished(db, now, 30_000, 10))).toEqual(["o-2"]);
+      expect(await leaseUnpublished(db, now, 30_000, 10, "pub-c")).toHaveLength(0);
+      expect(await markPublished(db, first.map((c) => c.command_id), now, "pub-a")).toBe(2);
+      expect(ids(await leaseUnpublished(db, now, 30_000, 10, "pub-c"))).toEqual(["o-2"]);
       // an expired lease (a publisher that died) makes its commands visible again
       const later = new Date(now.getTime() + 31_000);
-      expect(ids(await leaseUnpublished(db, later, 30_000, 10))).toEqual(["o-2", "p-0", "p-1"]);
+      expect(ids(await leaseUnpublished(db, later, 30_000, 10, "pub-d"))).toEqual(["o-2", "p-0", "p-1"]);
     });
 
     it("hands a dead publisher's commands to the next one together with what followed them, in order", async () => {
@@ -166,10 +167,82 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       await enqueueCommand(db, "cp-q", "cancel_reservation", { reservationId: "q-0" }, now);
       const ids = (rows: { type: string }[]) => rows.map((c) => c.type);
       // a publisher leases the reserve, then dies; its lease runs out
-      expect(ids(await leaseUnpublished(db, now, 1_000, 1))).toEqual(["reserve"]);
+      expect(ids(await leaseUnpublished(db, now, 1_000, 1, "pub-a"))).toEqual(["reserve"]);
       const later = new Date(now.getTime() + 2_000);
       // whoever comes next takes both, in order: the cancel never goes out alone, ahead of the reserve
-      expect(ids(await leaseUnpublished(db, later, 30_000, 10))).toEqual(["reserve", "cancel_reservation"]);
+      expect(ids(await leaseUnpublished(db, later, 30_000, 10, "pub-b"))).toEqual(["reserve", "cancel_reservation"]);
+    });
+
+    describe("outbox leases held by a live publisher and taken over from a dead one", () => {
+      const LEASE = 5_000;
+      const types = (rows: { type: string }[]) => rows.map((c) => c.type);
+      let clock: ManualClock;
+      const at = () => new Date(clock.now());
+      const lease = (owner: string, limit = 10) => leaseUnpublished(db, at(), LEASE, limit, owner);
+      beforeEach(async () => {
+        clock = new ManualClock();
+        // cp-l: reserve then start, the issue's charger; cp-m: another charger's command
+        await enqueueCommand(db, "cp-l", "reserve", { reservationId: "l-0", expiresAt: at().toISOString() }, at());
+        await enqueueCommand(db, "cp-l", "start", { reservationId: "l-0" }, at());
+        await enqueueCommand(db, "cp-m", "stop", { reservationId: "m-0" }, at());
+      });
+
+      it("keeps B out while A's lease runs, however long A's publish takes, as long as A renews", async () => {
+        const a = await lease("pub-a", 1);
+        expect(types(a)).toEqual(["reserve"]);
+        // B gets only the other charger: cp-l's start waits behind A's reserve
+        const b = await lease("pub-b");
+        expect(types(b)).toEqual(["stop"]);
+        expect(await markPublished(db, b.map((c) => c.command_id), at(), "pub-b")).toBe(1);
+        for (let i = 0; i < 12; i++) {
+          clock.advance(1_000); // a minute of renewals would do the same: A's publish waits for Kafka
+          expect(await renewLease(db, a.map((c) => c.command_id), "pub-a", at(), LEASE)).toEqual(a.map((c) => c.command_id));
+          expect(await lease("pub-c")).toEqual([]);
+        }
+        expect(await markPublished(db, a.map((c) => c.command_id), at(), "pub-a")).toBe(1);
+        // A's reserve is out: the start it held back goes to whoever asks next
+        expect(types(await lease("pub-c"))).toEqual(["start"]);
+      });
+
+      it("gives a dead publisher's commands to B within one lease, with what followed them, in order", async () => {
+        const a = await lease("pub-a", 1);
+        expect(types(a)).toEqual(["reserve"]);
+        clock.advance(LEASE - 1);
+        expect(await lease("pub-b", 1)).toHaveLength(0); // cp-m's stop aside, nothing: cp-l is A's
+        // A died: no renewal; one lease later B takes the reserve and the start behind it
+        clock.advance(1);
+        const b = await lease("pub-b");
+        expect(b.map((c) => `${c.cp_id}:${c.type}`)).toEqual(["cp-l:reserve", "cp-l:start", "cp-m:stop"]);
+        expect(b.every((c) => c.claimed_by === "pub-b")).toBe(true);
+      });
+
+      it("tells A it lost the claim, and A's late mark neither counts nor lets a charger's order slip", async () => {
+        const a = await lease("pub-a", 1);
+        clock.advance(LEASE); // A stalled past its lease (database out of reach); B takes over
+        const b = await lease("pub-b");
+        expect(types(b)).toEqual(["reserve", "start", "stop"]);
+        // A's renewal finds none of its rows: it knows it lost them and abandons its publish
+        expect(await renewLease(db, a.map((c) => c.command_id), "pub-a", at(), LEASE)).toEqual([]);
+        // Were A's publish done already, its mark changes nothing: the rows are B's to mark
+        expect(await markPublished(db, a.map((c) => c.command_id), at(), "pub-a")).toBe(0);
+        const [reserveRow] = await db.query<{ published_at: Date | null; claimed_by: string }>(
+          "SELECT published_at, claimed_by FROM commands WHERE command_id = $1",
+          [a[0]!.command_id],
+        );
+        expect(reserveRow).toEqual({ published_at: null, claimed_by: "pub-b" });
+        // B still holds everything (its renewal finds all of it) and nobody else gets cp-l's start
+        expect(await renewLease(db, b.map((c) => c.command_id), "pub-b", at(), LEASE)).toHaveLength(3);
+        expect(await lease("pub-c")).toEqual([]);
+        expect(await markPublished(db, b.map((c) => c.command_id), at(), "pub-b")).toBe(3);
+      });
+
+      it("hands back a stopping publisher's leases at once", async () => {
+        const a = await lease("pub-a");
+        expect(types(a)).toEqual(["reserve", "start", "stop"]);
+        expect(await releaseLeases(db, "pub-a")).toBe(3);
+        expect(types(await lease("pub-b"))).toEqual(["reserve", "start", "stop"]);
+        expect(await releaseLeases(db, "pub-a")).toBe(0); // another's claims are not A's to release
+      });
     });
   });
 }

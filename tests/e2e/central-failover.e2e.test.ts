@@ -16,7 +16,8 @@ import { waitFor } from "../support/wait.ts";
  * rolls back the reservations nobody started. Nothing is left stuck in `reserved`.
  */
 // Longer than the consumer-group session timeout plus the outbox lease of the killed instance
-// (30 s): chargers expire reservations by their own clock too, so a start must arrive in time.
+// (5 s, 30 s before issue 10): chargers expire reservations by their own clock too, so a start
+// must arrive in time.
 const TTL_SECONDS = 40;
 const OPERATOR = "failover-operator-token-0123";
 const CPS = Array.from({ length: 6 }, (_, i) => `fo-cp-${i}`);

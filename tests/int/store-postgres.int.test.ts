@@ -41,11 +41,11 @@ describe("command outbox on PostgreSQL: two publishers at once", () => {
     const held = new Promise<void>((r) => (release = r));
     let leasedByA: string[] | undefined;
     const a = pg.db.transaction(async (tx) => {
-      leasedByA = (await leaseUnpublished(tx, now, 30_000, 1)).map((c) => c.type);
+      leasedByA = (await leaseUnpublished(tx, now, 30_000, 1, "pub-a")).map((c) => c.type);
       await held; // publisher A has locked the reserve and not yet committed its lease
     });
     await waitFor(() => leasedByA !== undefined, { timeoutMs: 10_000, what: "publisher A's lease" });
-    const leasedByB = await leaseUnpublished(pg.db, now, 30_000, 10);
+    const leasedByB = await leaseUnpublished(pg.db, now, 30_000, 10, "pub-b");
     release();
     await a;
     expect(leasedByA).toEqual(["reserve"]);
