@@ -15,6 +15,8 @@ const openHere = new Set<string>();
 export interface DirectoryLockOptions {
   /** How long to wait for a live holder to let go before refusing; 0 refuses at once. */
   waitMs?: number;
+  /** Called once when the directory is found held and the wait begins, to say so in the log. */
+  onWaiting?: (owner: string) => void;
 }
 
 /**
@@ -55,9 +57,12 @@ export class DirectoryLock {
       const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
       const deadline = Date.now() + waitMs;
       const path = join(dir, LOCK_FILE);
+      let waiting = false;
       for (;;) {
         const attempt = await tryAcquire(path, key);
         if (attempt.acquired) return new DirectoryLock(path, key, attempt.socket);
+        if (!waiting && waitMs > 0) options.onWaiting?.(describeOwner(attempt.owner));
+        waiting = true;
         if (Date.now() >= deadline) {
           throw new StartupError(
             "queue_locked",

@@ -94,7 +94,10 @@ export async function openFileQueue(options: FileQueueOptions): Promise<FileQueu
       if (d === resolve(created)) break;
     }
   }
-  const lock = await DirectoryLock.acquire(options.dir, { waitMs: options.lockWaitMs });
+  const lock = await DirectoryLock.acquire(options.dir, {
+    waitMs: options.lockWaitMs,
+    onWaiting: (owner) => warn("Queue directory is in use; waiting for it to be released", { dir: options.dir, owner, waitMs: options.lockWaitMs }),
+  });
   let cursor: AckCursor | undefined;
   try {
     const opened = await AckCursor.open(options.dir, { onWarning: warn, onSync: (ms) => onSync(ms, 0, "ack") });
