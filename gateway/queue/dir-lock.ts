@@ -37,6 +37,9 @@ export interface DirectoryLockOptions {
  *   time, so a dead owner whose pid was reused (pid 1 in every container) is not mistaken for it.
  *
  * A lock held by a live process is waited for, up to `waitMs`, then refused with a StartupError.
+ * The wait also covers a process killed a moment ago: its descriptors close only once its last
+ * thread has exited, a few ms after it shows as a zombie. And since the socket goes with the same
+ * descriptor table as the predecessor's listening ports, holding the lock means those are free.
  * Advisory, and scoped to one host's pid and network namespace: containers that share a volume
  * must not share a queue directory.
  */
