@@ -33,6 +33,8 @@ export const gatewayConfigSchema = z.object({
   MQTT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().nonnegative().default(20),
   /** A larger MQTT packet closes the connection before it is buffered (see broker/packet-size-guard.ts). */
   MQTT_MAX_PACKET_BYTES: positiveInt.default(256 * 1024),
+  /** How long a gateway waits for another process holding its queue directory before it refuses to start. */
+  QUEUE_LOCK_WAIT_SECONDS: z.coerce.number().nonnegative().default(10),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {

@@ -61,6 +61,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (await openFileQueue({
       dir: join(dir, "queue"),
       maxBytes: config.QUEUE_MAX_BYTES,
+      lockWaitMs: config.QUEUE_LOCK_WAIT_SECONDS * 1000,
       clock,
       onWarning: (message, details) => log.warn(details ?? {}, message),
       onFsync: (ms, _entries, kind) => metrics.fsync.observe({ kind }, ms / 1000),
@@ -220,7 +221,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           log.warn({ address, bytes, limit: config.MQTT_MAX_PACKET_BYTES }, "MQTT packet over the size limit; connection closed");
         },
       });
-      http = await serveHttp(ops, config.GATEWAY_HTTP_PORT);
+      http = await serveHttp(ops, config.GATEWAY_HTTP_PORT, undefined, "GATEWAY_HTTP_PORT");
       log.info({ mqttPort: mqttPort(), mqttsPort: listeners.tlsPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
     },
     async stop() {

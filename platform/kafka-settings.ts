@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { envFlag } from "./env-config.ts";
+import { StartupError } from "./startup-error.ts";
 
 export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 
@@ -66,7 +67,7 @@ export function kafkaClientSettings(c: KafkaSettingsConfig): KafkaClientSettings
       try {
         ca = readFileSync(c.KAFKA_SSL_CA_FILE, "utf8");
       } catch (error) {
-        throw new Error(`Invalid configuration: KAFKA_SSL_CA_FILE: cannot read ${c.KAFKA_SSL_CA_FILE} (${(error as Error).message})`);
+        throw new StartupError("invalid_config", `Invalid configuration: KAFKA_SSL_CA_FILE: cannot read ${c.KAFKA_SSL_CA_FILE} (${(error as Error).message})`);
       }
     }
     out.ssl = ca ? { ca: [ca] } : true;

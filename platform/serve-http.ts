@@ -3,6 +3,8 @@
  * connection details (Node: `{ incoming, outgoing }`; Deno: the serve handler's info with
  * `remoteAddr`), which is how a handler learns the client's address (see `clientAddress` in central/api/rate-limit.ts).
  */
+import { listenError } from "./startup-error.ts";
+
 export interface FetchApp {
   fetch: (request: Request, env?: any) => Response | Promise<Response>;
 }
@@ -21,12 +23,18 @@ interface DenoLike {
 
 /**
  * Serves a Hono app on the runtime at hand: Deno.serve under Deno, @hono/node-server under
- * Node. Port 0 picks a free port; the chosen one is returned.
+ * Node. Port 0 picks a free port; the chosen one is returned. `setting` names the variable that
+ * chose the port, for the one-line refusal when it is taken.
  */
-export async function serveHttp(app: FetchApp, port: number, hostname = "0.0.0.0"): Promise<HttpServerHandle> {
+export async function serveHttp(app: FetchApp, port: number, hostname = "0.0.0.0", setting = "HTTP_PORT"): Promise<HttpServerHandle> {
   const deno = (globalThis as { Deno?: DenoLike }).Deno;
   if (deno) {
-    const server = deno.serve({ port, hostname, onListen: () => {} }, (req, info) => app.fetch(req, info));
+    let server: ReturnType<DenoLike["serve"]>;
+    try {
+      server = deno.serve({ port, hostname, onListen: () => {} }, (req, info) => app.fetch(req, info));
+    } catch (error) {
+      throw listenError(error, setting, port);
+    }
     return { port: server.addr.port, close: () => server.shutdown() };
   }
   const { serve } = await import("@hono/node-server");
@@ -42,6 +50,6 @@ export async function serveHttp(app: FetchApp, port: number, hostname = "0.0.0.0
           }),
       });
     });
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenError(error, setting, port)));
   });
 }

@@ -14,67 +14,71 @@ import { kafkaClientSettings } from "../platform/kafka-settings.ts";
 import { createLogger } from "../platform/logger.ts";
 import { onShutdown } from "../platform/shutdown.ts";
 import { loadTopicNames } from "../platform/topic-config.ts";
+import { runMain } from "../platform/run-main.ts";
+import { StartupError } from "../platform/startup-error.ts";
 
-const env = process.env;
-const log = createLogger("chargebridge");
-const centralConfig = loadCentralConfig(env);
-const gatewayConfig = loadGatewayConfig(env);
-const simChargers = Number(env.SIM_CHARGERS ?? 5);
-if (!Number.isInteger(simChargers) || simChargers < 0) throw new Error("Invalid configuration: SIM_CHARGERS must be a whole number");
+await runMain("chargebridge", async () => {
+  const env = process.env;
+  const log = createLogger("chargebridge");
+  const centralConfig = loadCentralConfig(env);
+  const gatewayConfig = loadGatewayConfig(env);
+  const simChargers = Number(env.SIM_CHARGERS ?? 5);
+  if (!Number.isInteger(simChargers) || simChargers < 0) throw new StartupError("invalid_config", "Invalid configuration: SIM_CHARGERS: expected a whole number (0 or more)");
 
-const topics = loadTopicNames(env);
-const hub = createInProcessHub();
-const kafkaSettings = kafkaClientSettings(centralConfig);
-const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: "chargebridge-central", log, hub, compactedTopics: [topics.credentials] });
-const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub, compactedTopics: [topics.credentials] });
+  const topics = loadTopicNames(env);
+  const hub = createInProcessHub();
+  const kafkaSettings = kafkaClientSettings(centralConfig);
+  const centralBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: "chargebridge-central", log, hub, compactedTopics: [topics.credentials] });
+  const gatewayBus = await createBus({ kafkaBrokers: env.KAFKA_BROKERS, kafkaSettings, clientId: `chargebridge-${gatewayConfig.GATEWAY_ID}`, log, hub, compactedTopics: [topics.credentials] });
 
-const central = await createCentral({ config: centralConfig, bus: centralBus, topics, log: log.child({ component: "central" }) });
-await central.start();
-const gateway = await createGateway({ config: gatewayConfig, bus: gatewayBus, topics, log: log.child({ component: "gateway" }) });
-await gateway.start();
+  const central = await createCentral({ config: centralConfig, bus: centralBus, topics, log: log.child({ component: "central" }) });
+  await central.start();
+  const gateway = await createGateway({ config: gatewayConfig, bus: gatewayBus, topics, log: log.child({ component: "gateway" }) });
+  await gateway.start();
 
-const apiUrl = `http://127.0.0.1:${central.port()}`;
-const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
-let fleet: Fleet | undefined;
-if (simChargers > 0) {
-  const chargers = await provisionChargers({
-    apiUrl,
-    operatorToken: central.operatorToken,
-    cpIds: simCpIds(simChargers),
-    credentialsFile: join(centralConfig.DATA_DIR, "sim", "credentials.json"),
-  });
-  fleet = await startFleet({ url: mqttUrl, chargers, heartbeatMs: 30_000, meterMs: Number(env.SIM_METER_MS ?? 5_000) });
-}
+  const apiUrl = `http://127.0.0.1:${central.port()}`;
+  const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
+  let fleet: Fleet | undefined;
+  if (simChargers > 0) {
+    const chargers = await provisionChargers({
+      apiUrl,
+      operatorToken: central.operatorToken,
+      cpIds: simCpIds(simChargers),
+      credentialsFile: join(centralConfig.DATA_DIR, "sim", "credentials.json"),
+    });
+    fleet = await startFleet({ url: mqttUrl, chargers, heartbeatMs: 30_000, meterMs: Number(env.SIM_METER_MS ?? 5_000) });
+  }
 
-log.info(
-  {
-    apiUrl,
-    mqttUrl,
-    gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
-    operatorToken: central.operatorToken,
-    simChargers,
-    bus: centralBus.kind,
-    database: central.ctx.db.kind,
-  },
-  "ChargeBridge is running",
-);
-process.stderr.write(
-  [
-    "",
+  log.info(
+    {
+      apiUrl,
+      mqttUrl,
+      gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
+      operatorToken: central.operatorToken,
+      simChargers,
+      bus: centralBus.kind,
+      database: central.ctx.db.kind,
+    },
     "ChargeBridge is running",
-    `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
-    `  MQTT broker     ${mqttUrl}`,
-    `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,
-    `  Operator token  ${central.operatorToken}${central.operatorTokenGenerated ? "   (generated; set OPERATOR_TOKEN to fix it)" : ""}`,
-    `  Chargers        ${simChargers} simulated`,
-    "",
-  ].join("\n") + "\n",
-);
+  );
+  process.stderr.write(
+    [
+      "",
+      "ChargeBridge is running",
+      `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
+      `  MQTT broker     ${mqttUrl}`,
+      `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,
+      `  Operator token  ${central.operatorToken}${central.operatorTokenGenerated ? "   (generated; set OPERATOR_TOKEN to fix it)" : ""}`,
+      `  Chargers        ${simChargers} simulated`,
+      "",
+    ].join("\n") + "\n",
+  );
 
-onShutdown(log, async () => {
-  await fleet?.stop();
-  await gateway.stop();
-  await central.stop();
-  await gatewayBus.close();
-  await centralBus.close();
+  onShutdown(log, async () => {
+    await fleet?.stop();
+    await gateway.stop();
+    await central.stop();
+    await gatewayBus.close();
+    await centralBus.close();
+  });
 });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
+import { listenError } from "../../platform/startup-error.ts";
 import { guardPacketSize } from "./packet-size-guard.ts";
 
 export interface TlsListenerOptions {
@@ -32,11 +33,13 @@ export interface MqttListeners {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** `setting` names the variable that chose the port, for the one-line refusal when it is taken. */
+function listen(server: Server, port: number, host: string, setting: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const onError = (error: Error) => reject(listenError(error, setting, port, setting === "MQTT_PORT" ? "another MQTT broker?" : undefined));
+    server.once("error", onError);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", onError);
       resolve();
     });
   });
@@ -79,13 +82,13 @@ export async function listenMqtt(options: MqttListenerOptions): Promise<MqttList
   try {
     const tcp = createServer(accept);
     servers.push(tcp);
-    await listen(tcp, options.port, options.host);
+    await listen(tcp, options.port, options.host, "MQTT_PORT");
     if (options.tls) {
       const [cert, key] = await Promise.all([readFile(options.tls.certFile), readFile(options.tls.keyFile)]);
       // TLS 1.2 at least: older versions have known weaknesses and no charger needs them.
       const tls = createTlsServer({ cert, key, minVersion: "TLSv1.2" }, accept);
       servers.push(tls);
-      await listen(tls, options.tls.port, options.tls.host ?? options.host);
+      await listen(tls, options.tls.port, options.tls.host ?? options.host, "MQTTS_PORT");
     }
   } catch (error) {
     for (const s of servers) s.close();

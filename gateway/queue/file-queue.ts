@@ -27,6 +27,8 @@ export interface FileQueueOptions {
   onFsync?: (ms: number, entries: number, kind: FsyncKind) => void;
   /** Entries per group commit; 1 turns group commit off (benchmark baseline only). */
   maxBatchEntries?: number;
+  /** How long to wait for another process holding the directory to let go; see dir-lock.ts. */
+  lockWaitMs?: number;
 }
 
 export interface FileQueueStats extends QueueStats {
@@ -92,7 +94,10 @@ export async function openFileQueue(options: FileQueueOptions): Promise<FileQueu
       if (d === resolve(created)) break;
     }
   }
-  const lock = await DirectoryLock.acquire(options.dir);
+  const lock = await DirectoryLock.acquire(options.dir, {
+    waitMs: options.lockWaitMs,
+    onWaiting: (owner) => warn("Queue directory is in use; waiting for it to be released", { dir: options.dir, owner, waitMs: options.lockWaitMs }),
+  });
   let cursor: AckCursor | undefined;
   try {
     const opened = await AckCursor.open(options.dir, { onWarning: warn, onSync: (ms) => onSync(ms, 0, "ack") });
