@@ -2,7 +2,7 @@ import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { counter } from "../support/hostile-kit.ts";
-import { restartKafka } from "../support/kafka.ts";
+import { killKafka, restartKafka } from "../support/kafka.ts";
 import { assertDeliveredInOrder, FaultRig, publishNumbered } from "../support/fault-rig.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -81,5 +81,24 @@ describe("poison input from one charger", { timeout: 240_000 }, () => {
       what: "the poisoning charger's valid heartbeats on Kafka",
     });
     await waitFor(async () => (await rig.gatewayHealth()).queue.depth === 0, { timeoutMs: 30_000, what: "queue drained" });
+  });
+
+  it("with the dead-letter rate limit off, the byte bound on batches alone keeps the backlog flowing", async () => {
+    await killKafka(rig.kafka);
+    await rig.gateway!.kill();
+    await rig.startGateway({ DEAD_LETTERS_PER_MINUTE: "0" });
+    await waitFor(() => bad.connected && good.connected, { timeoutMs: 30_000, what: "chargers reconnected" });
+    const before = dlq.length;
+    await Promise.all(
+      Array.from({ length: BURST }, (_, i) => bad.publishAsync("chargebridge/v1/poison-cp-bad/up/heartbeat", garbage(i), { qos: 1 })),
+    );
+    const acked = new Map([["poison-cp-good", await publishNumbered(good, "poison-cp-good", 1_000, 20)]]);
+    const backlog = (await rig.gatewayHealth()).queue;
+    console.log(`backlog with the limit off: ${backlog.depth} entries, ${backlog.bytes} bytes (${BURST} dead letters of at most ${DEAD_LETTER_MAX_BYTES} B: over one 512 KiB batch)`);
+    await restartKafka(rig.kafka);
+    await waitFor(() => assertDeliveredInOrder(rig.idsByCharger(), acked) === null, { timeoutMs: 60_000, intervalMs: 200, what: "good heartbeats on Kafka" });
+    await waitFor(async () => (await rig.gatewayHealth()).queue.depth === 0, { timeoutMs: 30_000, what: "queue drained" });
+    await waitFor(() => dlq.length - before >= BURST, { timeoutMs: 30_000, what: `all ${BURST} dead letters on Kafka` });
+    expect(await counter(metricsUrl(), "chargebridge_gateway_bus_refused_total")).toBe(0);
   });
 });
