@@ -35,10 +35,19 @@ export const gatewayConfigSchema = z.object({
   MQTT_MAX_PACKET_BYTES: positiveInt.default(256 * 1024),
   /** How long a gateway waits for another process holding its queue directory before it refuses to start. */
   QUEUE_LOCK_WAIT_SECONDS: z.coerce.number().nonnegative().default(10),
+  /** Largest publish to the bus (records' bytes); keep it well under the broker's message.max.bytes. */
+  FORWARD_BATCH_MAX_BYTES: positiveInt.default(512 * 1024),
+  /** Largest single record sent to the bus; a larger one is replaced by a bounded dead letter. */
+  FORWARD_RECORD_MAX_BYTES: positiveInt.default(128 * 1024),
+  /** Dead letters one charger may queue per minute; beyond, malformed messages are only counted. 0 = off. */
+  DEAD_LETTERS_PER_MINUTE: z.coerce.number().int().nonnegative().default(60),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["MQTTS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
+  }
+  if (c.FORWARD_RECORD_MAX_BYTES > c.FORWARD_BATCH_MAX_BYTES) {
+    ctx.addIssue({ code: "custom", path: ["FORWARD_RECORD_MAX_BYTES"], message: "must not exceed FORWARD_BATCH_MAX_BYTES" });
   }
 });
 

@@ -20,6 +20,8 @@ import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
+import { deadLetterLimit } from "./ingest/dead-letter-limit.ts";
+import { createIngest } from "./ingest/ingest.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { trackPresence } from "./presence.ts";
 import type { DurableQueue } from "./queue/durable-queue.ts";
@@ -56,6 +58,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const registry = createRegistry("gateway");
   const metrics = createGatewayMetrics(registry);
   const overLimitWarning = throttledWarning(log, "MQTT connection over MQTT_MAX_CONNECTIONS closed");
+  const deadLetterWarning = throttledWarning(log, "Charger over DEAD_LETTERS_PER_MINUTE; malformed messages counted, not queued");
   const queue =
     options.queue ??
     (await openFileQueue({
@@ -81,18 +84,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
     authorizePublish: createAuthorizePublish({
-      queue,
-      gatewayId: config.GATEWAY_ID,
-      clock,
-      maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
-      onAccepted: (type, ms) => {
-        metrics.messagesIn.inc({ type });
-        metrics.pubackLatency.observe(ms / 1000);
-      },
-      onInvalid: (cpId, reason) => {
-        metrics.invalid.inc({ reason: reason.split(":")[0]!.slice(0, 60) });
-        log.warn({ cpId, reason }, "Malformed charger message dead-lettered");
-      },
+      ingest: createIngest({
+        queue,
+        gatewayId: config.GATEWAY_ID,
+        clock,
+        maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+        maxRecordBytes: config.FORWARD_RECORD_MAX_BYTES,
+        admitDeadLetter: deadLetterLimit(config.DEAD_LETTERS_PER_MINUTE, clock).admit,
+        onAccepted: (type, ms) => {
+          metrics.messagesIn.inc({ type });
+          metrics.pubackLatency.observe(ms / 1000);
+        },
+        onInvalid: (cpId, reason) => {
+          metrics.invalid.inc({ reason: reason.split(":")[0]!.slice(0, 60) });
+          log.warn({ cpId, reason: reason.slice(0, 200) }, "Malformed charger message dead-lettered");
+        },
+        onDeadLetterLimited: (cpId, reason) => {
+          metrics.deadLettersLimited.inc();
+          deadLetterWarning.note({ cpId, reason: reason.slice(0, 200), limit: config.DEAD_LETTERS_PER_MINUTE });
+        },
+      }),
       onRefused: (cpId, topic) => {
         metrics.refused.inc({ what: "publish" });
         log.warn({ cpId, topic }, "Publish outside the charger's own topics refused; disconnecting");
@@ -131,8 +142,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bus,
     topics,
     log,
+    limits: { maxBatchBytes: config.FORWARD_BATCH_MAX_BYTES, maxRecordBytes: config.FORWARD_RECORD_MAX_BYTES },
+    now: () => clock.now(),
     onForwarded: (n) => metrics.messagesOut.inc(n),
     onPublishError: () => metrics.publishErrors.inc(),
+    onRefused: (code, logical) => metrics.busRefused.inc({ code, topic: logical }),
+    onDropped: (code) => metrics.busDropped.inc({ code }),
   });
 
   const refreshGauges = () => {
@@ -240,3 +255,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 }
+

@@ -16,6 +16,9 @@ export function createGatewayMetrics(registry: Registry) {
     queueOldestAge: new Gauge({ name: "chargebridge_gateway_queue_oldest_age_seconds", help: "Age of the oldest message waiting for the bus", registers }),
     queueBlocked: new Gauge({ name: "chargebridge_gateway_queue_blocked_appends", help: "Publishes waiting for queue space (backpressure)", registers }),
     busReconnects: new Gauge({ name: "chargebridge_gateway_bus_reconnects", help: "Times the bus connection was re-established", registers }),
+    deadLettersLimited: new Counter({ name: "chargebridge_gateway_dead_letters_rate_limited_total", help: "Malformed messages over a charger's DEAD_LETTERS_PER_MINUTE: acknowledged, counted, not queued", registers }),
+    busRefused: new Counter({ name: "chargebridge_gateway_bus_refused_total", help: "Records the bus refused for good, replaced by a bounded dead letter", labelNames: ["code", "topic"], registers }),
+    busDropped: new Counter({ name: "chargebridge_gateway_bus_dropped_total", help: "Refused records whose dead letter was refused too: left the queue, only counted and logged", labelNames: ["code"], registers }),
     publishErrors: new Counter({ name: "chargebridge_gateway_bus_publish_errors_total", help: "Failed bus publishes (retried)", registers }),
     pubackLatency: new Histogram({
       name: "chargebridge_gateway_puback_latency_seconds",

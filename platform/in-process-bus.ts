@@ -1,4 +1,6 @@
 import { Backoff, delay } from "./backoff.ts";
+import { BusError } from "./bus-error.ts";
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from "./record-bytes.ts";
 import type {
   BusHealth,
   BusRecord,
@@ -54,6 +56,12 @@ export interface InProcessBusOptions {
   /** Records kept per topic for groups that start from the beginning. */
   maxRetained?: number;
   onHandlerError?: (error: unknown, record: ConsumedRecord) => void;
+  /**
+   * Largest publish, in recordBytes(), that is accepted; more is refused with
+   * `bus_record_too_large`. Default: Kafka's default message.max.bytes. Kafka applies it to the
+   * records of one partition; this bus has one partition per topic, so to the whole publish.
+   */
+  maxBatchBytes?: number;
 }
 
 /**
@@ -77,6 +85,12 @@ export class InProcessBus implements EventBus {
   async publish(topic: string, records: BusRecord[], options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
     options.signal?.throwIfAborted();
+    const limit = this.options.maxBatchBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    const bytes = records.reduce((n, r) => n + recordBytes(r), 0);
+    if (bytes > limit) {
+      // All or nothing, as a refused Kafka partition batch: none of these records is appended.
+      throw new BusError("bus_record_too_large", `Records for ${topic} take ${bytes} bytes, over the bus limit of ${limit}`);
+    }
     const log = this.log(topic);
     for (const record of records) {
       const offset = log.base + log.records.length;

@@ -8,3 +8,5 @@ export * from "./metrics.ts";
 export * from "./ops-routes.ts";
 export * from "./serve-http.ts";
 export * from "./password-hash.ts";
+export * from "./bus-error.ts";
+export * from "./record-bytes.ts";

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from "kafkajs";
 import type { BackoffOptions } from "../backoff.ts";
+import { BusError, type BusErrorCode } from "../bus-error.ts";
 import type { ConsumedRecord } from "../event-bus.ts";
 import type { KafkaClientSettings } from "../kafka-settings.ts";
 
@@ -131,6 +132,14 @@ export function permanentKafkaError(error: unknown, depth = 0): string | undefin
   return undefined;
 }
 
+/** The BusError code for a permanent Kafka error type (from permanentKafkaError). */
+export function busErrorCodeOf(kafkaType: string): BusErrorCode {
+  if (kafkaType === "MESSAGE_TOO_LARGE" || kafkaType === "RECORD_LIST_TOO_LARGE") return "bus_record_too_large";
+  if (kafkaType === "INVALID_RECORD" || kafkaType === "CORRUPT_MESSAGE") return "bus_invalid_record";
+  if (kafkaType.endsWith("_AUTHORIZATION_FAILED")) return "bus_not_authorized";
+  return "bus_invalid_request";
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
@@ -140,9 +149,9 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-export class BusClosedError extends Error {
+export class BusClosedError extends BusError {
   constructor() {
-    super("Event bus is closed");
+    super("bus_closed", "Event bus is closed");
     this.name = "BusClosedError";
   }
 }

@@ -1,9 +1,11 @@
 import { Partitioners, type Message, type Producer } from "kafkajs";
 import { Backoff, delay } from "../backoff.ts";
+import { BusError } from "../bus-error.ts";
 import { raceAbort, withTimeout } from "./async.ts";
 import {
   BusClosedError,
   DEFAULT_RECONNECT_BACKOFF,
+  busErrorCodeOf,
   createKafkaClient,
   describeError,
   permanentKafkaError,
@@ -19,7 +21,8 @@ import { LinkState } from "./link-state.ts";
  *
  * A send is retried until Kafka acks it, so a record whose first attempt was written but not
  * acknowledged can be written twice: delivery is at-least-once, as the EventBus contract says.
- * Only errors that no retry can fix (record too large, not authorised) reject the send.
+ * Only errors that no retry can fix (record too large, not authorised) reject the send, with a
+ * BusError whose code says which (retriable: false), so callers decide on the code.
  */
 export class SupervisedProducer {
   readonly link = new LinkState();
@@ -69,7 +72,7 @@ export class SupervisedProducer {
         if (this.closed) throw new BusClosedError();
         const permanent = permanentKafkaError(error);
         if (permanent) {
-          throw new Error(`Kafka rejected the records for ${topic} (${permanent}): ${describeError(error)}`, {
+          throw new BusError(busErrorCodeOf(permanent), `Kafka rejected the records for ${topic} (${permanent}): ${describeError(error)}`, false, {
             cause: error,
           });
         }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BusError } from "../../platform/bus-error.ts";
 import type { ConsumedRecord, EventBus } from "../../platform/event-bus.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -165,6 +166,20 @@ export function eventBusContract(name: string, fixture: () => EventBusFixture): 
       } finally {
         await other.close();
       }
+    });
+
+    it("refuses an oversize record for good (bus_record_too_large, not retriable) and stays usable", async () => {
+      const topic = await fx.freshTopic("oversize");
+      const { got, handler } = collect();
+      const sub = await bus.subscribe(topic, { groupId: `${topic}-g` }, handler);
+      // Over Kafka's default message.max.bytes (1 MiB + 12), which the in-process bus enforces too.
+      const error = await bus.publish(topic, [{ key: "cp", value: "x".repeat(1_100_000) }]).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(BusError);
+      expect(error).toMatchObject({ code: "bus_record_too_large", retriable: false });
+      await bus.publish(topic, [{ key: "cp", value: "after" }]);
+      await waitFor(() => got.length >= 1, { timeoutMs: timeoutMs(), what: "the record after the refused one" });
+      expect(got.map((r) => r.value)).toEqual(["after"]);
+      await sub.close();
     });
 
     it("reports itself connected, and refuses to publish once closed", async () => {

@@ -2,6 +2,7 @@ import type { Client, PublishPacket, Subscription } from "aedes";
 import { describe, expect, it } from "vitest";
 import { createAuthenticate } from "../../gateway/broker/authenticate.ts";
 import { createAuthorizePublish } from "../../gateway/broker/authorize-publish.ts";
+import { createIngest } from "../../gateway/ingest/ingest.ts";
 import { createAuthorizeSubscribe } from "../../gateway/broker/authorize-subscribe.ts";
 import { CredentialCache } from "../../gateway/credentials/credential-cache.ts";
 import { createMemoryQueue } from "../../gateway/queue/memory-queue.ts";
@@ -68,15 +69,18 @@ describe("authorizePublish hook", () => {
   function setup(maxPayloadBytes = 1024) {
     const queue = createMemoryQueue({ maxBytes: 1 << 20 });
     const refused: string[] = [];
-    const hook = createAuthorizePublish({
+    const ingest = createIngest({
       queue,
       gatewayId: "gw",
       clock: new ManualClock(),
       maxPayloadBytes,
+      maxRecordBytes: 128 * 1024,
+      admitDeadLetter: () => true,
       onAccepted: () => {},
       onInvalid: () => {},
-      onRefused: (_c, t) => refused.push(t),
+      onDeadLetterLimited: () => {},
     });
+    const hook = createAuthorizePublish({ ingest, onRefused: (_c, t) => refused.push(t) });
     const run = (id: string | null, topic: string, payload: string) =>
       new Promise<Error | null | undefined>((resolve) =>
         hook(id ? client(id) : null, { topic, payload: Buffer.from(payload), qos: 1, retain: true } as unknown as PublishPacket, resolve),
