@@ -23,7 +23,7 @@ export function freePort(port = 0): Promise<number> {
 }
 
 /** A port whose successor is free too: scripts/kafka.sh puts the KRaft controller on port + 1. */
-async function freeKafkaPort(): Promise<number> {
+export async function freeKafkaPort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freePort();
     if (port < 65_000 && (await freePort(port + 1).then(() => true, () => false))) return port;

@@ -39,7 +39,8 @@ export class KafkaBus implements EventBus {
     if (options.brokers.length === 0) throw new Error("KafkaBus needs at least one broker");
     this.producer = new SupervisedProducer(options);
     this.admin = new TopicAdmin(options);
-    this.producer.link.onChange = this.admin.link.onChange = () => this.tracker.update(this.state());
+    this.producer.link.onChange = () => this.linkChanged(this.producer.link);
+    this.admin.link.onChange = () => this.linkChanged(this.admin.link);
     this.producer.start();
     this.admin.startProbe(options.probeIntervalMs ?? 5_000);
   }
@@ -71,7 +72,7 @@ export class KafkaBus implements EventBus {
       : await this.admin.startPositions(options.groupId, topic, this.abort.signal);
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const consumer = new SupervisedConsumer({ topic, groupId: options.groupId, fromBeginning, handler, startPositions, concurrency }, this.options);
-    consumer.link.onChange = () => this.tracker.update(this.state());
+    consumer.link.onChange = () => this.linkChanged(consumer.link);
     this.consumers.add(consumer);
     const close = async () => {
       if (!this.consumers.delete(consumer)) return;
@@ -85,6 +86,16 @@ export class KafkaBus implements EventBus {
       throw this.closed ? new BusClosedError() : error;
     }
     return { close };
+  }
+
+  /**
+   * Folds a link's change into the bus state. A link that got through to Kafka also wakes the
+   * consumers pausing between rebuilds: their backoff grows to seconds during an outage, and a
+   * command or event should not wait that long once the producer has shown that Kafka is back.
+   */
+  private linkChanged(link: LinkState): void {
+    this.tracker.update(this.state());
+    if (link.state === "connected") for (const c of this.consumers) c.wake();
   }
 
   health(): BusHealth {

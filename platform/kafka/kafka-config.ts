@@ -44,6 +44,12 @@ export interface KafkaBusOptions extends KafkaClientSettings {
    * handler, is torn down and rebuilt. Guards against kafkajs hanging without crashing. Default 60000.
    */
   stallTimeoutMs?: number;
+  /**
+   * Default true: a rebuilt consumer removes the group member it replaces (StaleMemberReaper) and
+   * retries as soon as another link of the bus reaches Kafka. false is the behaviour before
+   * issue 10 (the rejoin waits for the old member's session timeout), kept as a same-run baseline.
+   */
+  fastRejoin?: boolean;
   /** How often the bus checks that Kafka answers, for health() while idle. Default 5000; 0: never. */
   probeIntervalMs?: number;
   /** Least severe kafkajs entry that is formatted at all. Default "warn". */

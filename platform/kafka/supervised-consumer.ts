@@ -1,4 +1,4 @@
-import type { Consumer, EachMessagePayload, KafkaMessage } from "kafkajs";
+import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from "kafkajs";
 import { Backoff, delay } from "../backoff.ts";
 import type { ConsumedRecord, RecordHandler } from "../event-bus.ts";
 import { deferred, raceAbort, withTimeout } from "./async.ts";
@@ -12,6 +12,7 @@ import {
   type KafkaBusOptions,
 } from "./kafka-config.ts";
 import { LinkState } from "./link-state.ts";
+import { StaleMemberReaper } from "./stale-member-reaper.ts";
 
 export interface ConsumerSpec {
   topic: string;
@@ -47,11 +48,25 @@ export class SupervisedConsumer {
   private inHandler = 0;
   private lastActivity = Date.now();
   private watchdog?: ReturnType<typeof setInterval>;
+  /** Member ids of consumers thrown away without a clean leave (see StaleMemberReaper). */
+  private readonly reaper: StaleMemberReaper;
+  /** Ends the backoff pause before the next rebuild early (see `wake`). */
+  private wakeUp = new AbortController();
 
   constructor(
     private readonly spec: ConsumerSpec,
     private readonly options: KafkaBusOptions,
-  ) {}
+  ) {
+    this.reaper = new StaleMemberReaper(spec.groupId, options.logger);
+  }
+
+  /**
+   * Another link of the same bus reached Kafka: if this consumer is pausing between rebuilds,
+   * try now instead of sleeping out the backoff (which grows to seconds during an outage).
+   */
+  wake(): void {
+    if (this.options.fastRejoin !== false) this.wakeUp.abort();
+  }
 
   /**
    * Starts the member; resolves once it joined the group, got its partitions and fetched once,
@@ -69,9 +84,17 @@ export class SupervisedConsumer {
     while (!this.closed) {
       const generation = ++this.generation;
       const failure = deferred<unknown>();
-      const consumer = this.createConsumer(generation, backoff);
+      const kafka = createKafkaClient(this.options, "consumer");
+      const joined = new AbortController();
+      let memberId: string | undefined;
+      const consumer = this.createConsumer(kafka, generation, backoff, (id) => {
+        memberId = id;
+        joined.abort();
+      });
       this.current = { consumer, failed: failure.resolve };
       this.lastActivity = Date.now();
+      // Runs beside the join: once the new member waits in a rebalance, the old one is removed.
+      const reaping = this.options.fastRejoin === false ? Promise.resolve() : this.reaper.reap(kafka, AbortSignal.any([joined.signal, this.abort.signal]));
       let error: unknown;
       try {
         const connectMs = (this.options.connectionTimeoutMs ?? 3_000) * 5;
@@ -90,7 +113,11 @@ export class SupervisedConsumer {
         error = e;
       }
       this.current = undefined;
+      joined.abort();
       await consumer.disconnect().catch(() => {});
+      await reaping;
+      // kafkajs' leave inside disconnect fails while Kafka is unreachable; the next attempt checks.
+      if (memberId) this.reaper.remember(memberId);
       if (this.closed) break;
       const permanent = permanentKafkaError(error);
       if (permanent && !this.ready.settled()) {
@@ -103,12 +130,14 @@ export class SupervisedConsumer {
       const fields = { topic: this.spec.topic, groupId: this.spec.groupId, err: describeError(error) };
       if (this.link.down(error)) this.options.logger?.warn(fields, "Kafka consumer lost; rebuilding it");
       else this.options.logger?.debug(fields, "Kafka consumer failed again; rebuilding it");
-      await delay(backoff.next(), this.abort.signal);
+      // A wake during the failed attempt counts too: Kafka answered someone since it began.
+      if (!this.wakeUp.signal.aborted) await delay(backoff.next(), AbortSignal.any([this.abort.signal, this.wakeUp.signal]));
+      this.wakeUp = new AbortController();
     }
   }
 
-  private createConsumer(generation: number, backoff: Backoff): Consumer {
-    const consumer = createKafkaClient(this.options, "consumer").consumer({
+  private createConsumer(kafka: Kafka, generation: number, backoff: Backoff, onJoin: (memberId: string) => void): Consumer {
+    const consumer = kafka.consumer({
       groupId: this.spec.groupId,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: (this.options.sessionTimeoutMs ?? 10_000) + 5_000,
@@ -127,6 +156,7 @@ export class SupervisedConsumer {
       if (!live()) return;
       alive();
       joined = true;
+      onJoin(event.payload.memberId);
       // Runs synchronously inside kafkajs' join, before its first fetch picks the seeks up.
       const assigned = event.payload.memberAssignment[this.spec.topic] ?? [];
       for (const partition of assigned) {

@@ -11,6 +11,9 @@ import {
 } from "./kafka-config.ts";
 import { LinkState } from "./link-state.ts";
 
+/** Probe interval while the probe's link is down. */
+const DOWN_PROBE_MS = 1_000;
+
 /**
  * Topic creation and start positions, over a kafkajs admin client that is rebuilt after any
  * failure, like the producer. Every call retries until it succeeds, the caller aborts or the bus
@@ -34,9 +37,17 @@ export class TopicAdmin {
    */
   startProbe(intervalMs: number): void {
     if (this.probeTimer || intervalMs <= 0) return;
-    const tick = () => void this.probeOnce();
+    let last = 0;
+    const tick = () => {
+      // While Kafka is unreachable, probe every second: the first answer wakes the consumers that
+      // sleep between rebuilds (KafkaBus.linkChanged), one cheap request instead of each of them
+      // retrying fast (issue 10).
+      if (this.link.state !== "disconnected" && Date.now() - last < intervalMs) return;
+      last = Date.now();
+      void this.probeOnce();
+    };
     tick();
-    this.probeTimer = setInterval(tick, intervalMs);
+    this.probeTimer = setInterval(tick, Math.min(intervalMs, DOWN_PROBE_MS));
   }
 
   private async probeOnce(): Promise<void> {
