@@ -143,6 +143,15 @@ ALTER TABLE charge_points ALTER COLUMN secret_hash DROP NOT NULL;
 ALTER TABLE commands ADD COLUMN claimed_by text;
 `,
   },
+  {
+    version: 7,
+    name: "retention: indexes for pruning old message ids and finished commands",
+    sql: `
+CREATE INDEX processed_messages_by_time ON processed_messages (processed_at);
+-- The prune's own order: the last thing that happened to a published command.
+CREATE INDEX commands_finished ON commands ((coalesce(result_at, published_at))) WHERE published_at IS NOT NULL;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */
