@@ -147,9 +147,10 @@ ALTER TABLE commands ADD COLUMN claimed_by text;
     version: 7,
     name: "retention: indexes for pruning old message ids and finished commands",
     sql: `
-CREATE INDEX processed_messages_by_time ON processed_messages (processed_at);
+-- IF NOT EXISTS: on a big table an operator may build them first with CREATE INDEX CONCURRENTLY.
+CREATE INDEX IF NOT EXISTS processed_messages_by_time ON processed_messages (processed_at);
 -- The prune's own order: the last thing that happened to a published command.
-CREATE INDEX commands_finished ON commands ((coalesce(result_at, published_at))) WHERE published_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS commands_finished ON commands ((coalesce(result_at, published_at))) WHERE published_at IS NOT NULL;
 `,
   },
 ];

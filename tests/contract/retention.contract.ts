@@ -129,6 +129,18 @@ export function retentionContract(name: string, fixture: () => StoreFixture): vo
       expect(left).toEqual(cases.filter((c) => c.kept).map((c) => c.name).sort());
     });
 
+    it("is started by Central's start", async () => {
+      await seedProcessed(db, "old-", 20, new Date(BASE - 400 * HOUR));
+      const started = await createCentralHarness({}, db);
+      started.clock.set(BASE);
+      try {
+        await started.central.start({ listen: false });
+        await waitFor(async () => (await countRows(db, "processed_messages")) === 0, { what: "Central's first prune round" });
+      } finally {
+        await started.close(); // stop() awaits the job's loop
+      }
+    });
+
     it("runs as a job and, stopped between batches, starts no new batch", async () => {
       await seedProcessed(db, "old-", 2_500, new Date(BASE - 400 * HOUR));
       let paused!: () => void;
