@@ -31,6 +31,16 @@ export const centralConfigSchema = z.object({
   MAX_BODY_BYTES: positive.default(64 * 1024),
   /** REST requests per minute per driver, and registrations per minute per address; 0 turns it off. */
   DRIVER_RATE_PER_MINUTE: z.coerce.number().int().nonnegative().default(120),
+  /**
+   * How long a charger message id is kept to drop replays; 0 keeps them forever. The default must
+   * outlast any replay: Kafka's default log retention (168 h) and a gateway queue that filled
+   * during a long outage; 336 h (14 days) is twice the former. See docs/operations.md#retention.
+   */
+  PROCESSED_RETENTION_HOURS: z.coerce.number().nonnegative().default(336),
+  /** How long a published command is kept after its result (or, with none, its publication); 0 = forever. */
+  COMMAND_RETENTION_HOURS: z.coerce.number().nonnegative().default(336),
+  /** Interval of the retention prune (central/retention/retention-job.ts). */
+  PRUNE_INTERVAL_SECONDS: positive.default(300),
 }).superRefine(checkKafkaSettings);
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;

@@ -16,6 +16,7 @@ import type { Db } from "./db/db.ts";
 import { openDb } from "./db/open-db.ts";
 import { startExpirySweeper } from "./domain/expiry-sweeper.ts";
 import { startEventConsumer } from "./events/event-consumer.ts";
+import { startRetentionJob } from "./retention/retention-job.ts";
 import { createCentralMetrics } from "./metrics.ts";
 import { driverTokenGeneration } from "./store/drivers.ts";
 import { getOrInitSetting } from "./store/settings.ts";
@@ -88,6 +89,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
 
   let server: HttpServerHandle | undefined;
   let sweeper: { stop(): Promise<void> } | undefined;
+  let retention: { stop(): Promise<void> } | undefined;
   return {
     ctx,
     app,
@@ -99,6 +101,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       outbox!.start();
       await credentials.publishSnapshot();
       sweeper = startExpirySweeper(ctx);
+      retention = startRetentionJob(ctx);
       // The API comes up while Kafka is away; the consumer joins in the background.
       subscriptions = startBusSubscriptions({ events: () => startEventConsumer(ctx, bus) }, log);
       log.info({ port: server?.port, db: db.kind, bus: bus.kind }, "Central started");
@@ -107,6 +110,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       await server?.close();
       await subscriptions?.close();
       await sweeper?.stop();
+      await retention?.stop();
       await outbox!.stop();
       await credentials.stop();
       if (!options.db) await db.close();

@@ -64,6 +64,12 @@ export function createCentralMetrics(registry: Registry) {
       help: "Outbox publishes abandoned because another instance took over their lease",
       registers,
     }),
+    rowsPruned: new Counter({
+      name: "chargebridge_central_rows_pruned_total",
+      help: "Rows deleted by the retention prune, by table",
+      labelNames: ["table"],
+      registers,
+    }),
     httpDuration: new Histogram({
       name: "chargebridge_central_http_request_duration_seconds",
       help: "REST request duration",

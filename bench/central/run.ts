@@ -5,6 +5,7 @@
  *     tx:  [--workers 1,8,32] [--tx-seconds 3] [--rounds 2] [--charge-points 1000] [--pool 10]
  *     e2e: [--chargers 1000] [--rate 5] [--seconds 60] [--provision seed|api] [--poll-ms 50] [--poll-every 10]
  *     drain: [--drain-events 6000] [--drain-partitions 6] [--drain-concurrency 1,3,6] [--rounds 2]
+ *     storage: [--storage-events 6000] [--storage-window-hours 336] [--storage-span-windows 4] [--storage-prune-every 300]
  *   [--out results.json]
  *
  * `tx` (reserve-tx.ts) runs in this process against PostgreSQL (TEST_DATABASE_URL, default
@@ -15,6 +16,8 @@
  * scripts/kafka.sh in a temp dir and removed afterwards (the shared broker is never stopped).
  * `drain` (consumer-drain.ts) needs PostgreSQL and Kafka likewise: Central's event consumer
  * draining a heartbeat backlog at each CENTRAL_CONSUMER_CONCURRENCY, 1 being the baseline.
+ * `storage` (storage.ts) needs PostgreSQL only (not in the default stages): database bytes per
+ * applied event with the retention prune and, as the same-run baseline, without it.
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -23,6 +26,7 @@ import { fmt, markdownTable, median, startPrivateKafka, type PrivateKafka } from
 import type { Spread } from "./measure.ts";
 import { runDrain, type DrainRun } from "./consumer-drain.ts";
 import { runE2e, type E2eResult } from "./reserve-e2e.ts";
+import { runStorage, type StorageRun } from "./storage.ts";
 import { applyHeartbeats, oneRowCommit, pgliteTarget, postgresTarget, reserveCancel, selectOne, type TxResult } from "./reserve-tx.ts";
 
 const { values: a } = parseArgs({
@@ -42,11 +46,15 @@ const { values: a } = parseArgs({
     provision: { type: "string", default: "seed" },
     "poll-ms": { type: "string", default: "50" },
     "poll-every": { type: "string", default: "10" },
+    "storage-events": { type: "string", default: "6000" },
+    "storage-window-hours": { type: "string", default: "336" },
+    "storage-span-windows": { type: "string", default: "4" },
+    "storage-prune-every": { type: "string", default: "300" },
     out: { type: "string" },
   },
 });
 const stages = new Set(a.stages!.split(","));
-const results: { tx?: TxResult[]; e2e?: E2eResult; drain?: DrainRun[] } = {};
+const results: { tx?: TxResult[]; e2e?: E2eResult; drain?: DrainRun[]; storage?: StorageRun[] } = {};
 
 async function txStage(): Promise<void> {
   const workers = a.workers!.split(",").map(Number);
@@ -197,10 +205,51 @@ Central's consumer draining ${o.events} heartbeats from ${o.partitions} partitio
   });
 }
 
+async function storageStage(): Promise<void> {
+  const o = {
+    databaseUrl: TEST_DATABASE_URL,
+    events: Number(a["storage-events"]),
+    chargePoints: 1000,
+    windowHours: Number(a["storage-window-hours"]),
+    spanWindows: Number(a["storage-span-windows"]),
+    pruneEvery: Number(a["storage-prune-every"]),
+    reserveEvery: 100,
+    workers: 4,
+  };
+  console.log(`storage: ${o.events} heartbeats from ${o.chargePoints} chargers (+ a reserve/cancel every ${o.reserveEvery}) over ${o.spanWindows} retention windows of ${o.windowHours} h, ` +
+    `prune every ${o.pruneEvery} events, PostgreSQL ${o.databaseUrl}`);
+  const runs = await runStorage(o);
+  results.storage = runs;
+  const kib = (b: number) => fmt(b / 1024);
+  const rows: string[][] = [];
+  for (const r of runs) {
+    const quarters = [1, 2, 3, 4].map((q) => r.samples[Math.max(0, Math.round((r.samples.length * q) / 4) - 1)]!);
+    for (const s of quarters) {
+      const bytes = s.processedBytes + s.commandBytes;
+      rows.push([r.target === "pruned" ? "with pruning" : "baseline: no pruning", String(s.events), String(s.processedRows), String(s.commandRows), kib(s.processedBytes), kib(s.commandBytes), fmt(bytes / s.events)]);
+    }
+  }
+  console.log(`\nprocessed_messages + commands on PostgreSQL (pg_total_relation_size after VACUUM), by events applied:\n`);
+  console.log(markdownTable(["run", "events", "processed rows", "command rows", "processed KiB", "commands KiB", "bytes / event applied"], rows));
+  const pruned = runs.find((r) => r.target === "pruned")!;
+  const last = pruned.samples.at(-1)!;
+  const steady = pruned.samples.slice(Math.floor(pruned.samples.length / 2));
+  const perRow = median(steady.map((s) => s.processedBytes / Math.max(1, s.processedRows)));
+  console.log(`\nwith pruning, second half of the run: ${fmt(median(steady.map((s) => s.processedRows)))} message ids kept (median), ${fmt(perRow)} bytes per kept id; ` +
+    `prune round median ${fmt(median(pruned.pruneRoundMs), 1)} ms, max ${fmt(Math.max(...pruned.pruneRoundMs), 1)} ms; final ${kib(last.processedBytes + last.commandBytes)} KiB`);
+  const base = runs.find((r) => r.target === "baseline")!.samples;
+  const mid = base[Math.floor(base.length / 2)]!;
+  const end = base.at(-1)!;
+  const grow = (end.processedBytes + end.commandBytes - mid.processedBytes - mid.commandBytes) / (end.events - mid.events);
+  console.log(`baseline, second half of the run: the two tables grow ${fmt(grow)} bytes per event applied, without end`);
+  for (const r of runs) console.log(`${r.target}: applied ${o.events} events in ${fmt(r.applySeconds, 1)} s (${fmt(o.events / r.applySeconds)}/s)`);
+}
+
 // e2e first: in both runs that ran it right after the tx stage, Central was slow from the e2e's
 // start (2/2), never when e2e ran alone (3/3). The cause was not pinned down (PostgreSQL writing
 // back what the tx stage churned is the suspect), so the order keeps it out of the e2e figures.
 if (stages.has("e2e")) await e2eStage();
 if (stages.has("tx")) await txStage();
 if (stages.has("drain")) await drainStage();
+if (stages.has("storage")) await storageStage();
 if (a.out) await writeFile(a.out, JSON.stringify(results, null, 2));

@@ -143,6 +143,16 @@ ALTER TABLE charge_points ALTER COLUMN secret_hash DROP NOT NULL;
 ALTER TABLE commands ADD COLUMN claimed_by text;
 `,
   },
+  {
+    version: 7,
+    name: "retention: indexes for pruning old message ids and finished commands",
+    sql: `
+-- IF NOT EXISTS: on a big table an operator may build them first with CREATE INDEX CONCURRENTLY.
+CREATE INDEX IF NOT EXISTS processed_messages_by_time ON processed_messages (processed_at);
+-- The prune's own order: the last thing that happened to a published command.
+CREATE INDEX IF NOT EXISTS commands_finished ON commands ((coalesce(result_at, published_at))) WHERE published_at IS NOT NULL;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */
