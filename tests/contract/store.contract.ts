@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../central/db/db.ts";
 import { migrate, MIGRATIONS } from "../../central/db/migrations.ts";
-import { expireDueReservations } from "../../central/domain/expire-reservations.ts";
-import { reserve } from "../../central/domain/reserve.ts";
-import { insertChargePoint } from "../../central/store/charge-points.ts";
+import { expireDue, insertChargePoint, reserve } from "../../central/lifecycle/index.ts";
 import { enqueueCommand, leaseUnpublished, markPublished, releaseLeases, renewLease } from "../../central/store/commands.ts";
 import { ManualClock } from "../../platform/clock.ts";
 import { insertDriver } from "../../central/store/drivers.ts";
@@ -129,10 +127,10 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       const d = await h.driver();
       for (let i = 0; i < 10; i++) await reserve(h.central.ctx, { driverId: d.driverId, cpId: `cp-e${i}` });
       h.clock.advance(61_000);
-      const counts = await Promise.all([1, 2, 3].map(() => expireDueReservations(h.central.ctx, 3)));
+      const counts = await Promise.all([1, 2, 3].map(() => expireDue(h.central.ctx, 3)));
       let total = counts.reduce((a, b) => a + b, 0);
       while (total < 10) {
-        const more = await expireDueReservations(h.central.ctx);
+        const more = await expireDue(h.central.ctx);
         if (more === 0) break;
         total += more;
       }
