@@ -8,6 +8,7 @@ import { insertDriver } from "../../central/store/drivers.ts";
 import { markProcessed } from "../../central/store/processed-messages.ts";
 import { getOrInitSetting } from "../../central/store/settings.ts";
 import { createCentralHarness, type CentralHarness } from "../support/central-harness.ts";
+import { lifecycleTableCases } from "./lifecycle-table.contract.ts";
 
 export interface StoreFixture {
   open(): Promise<Db>;
@@ -35,6 +36,8 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       if (db) await fx.close(db);
     });
     beforeEach(async () => h.reset());
+
+    describe("lifecycle transition table", () => lifecycleTableCases(() => h));
 
     it("migrates once, and again is a no-op", async () => {
       expect(await migrate(db)).toEqual([]);
