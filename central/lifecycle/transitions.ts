@@ -31,33 +31,32 @@ const FREE = CP(["reserved"], "available");
  * nothing else; a rule that is not here is not a rule.
  */
 export const TRANSITIONS = {
-  //                          reservation                              charge point                        session                 command
-  reserve:                  { reservation: R(["none"], "reserved"),     chargePoint: CP(["available"], "reserved"), session: null, command: "reserve" },
-  requestStart:             { reservation: R(["reserved"], null),       chargePoint: null,                  session: null,          command: "start" },
-  requestStop:              { reservation: R(["charging"], null),       chargePoint: null,                  session: null,          command: "stop" },
-  started:                  { reservation: R(["reserved"], "charging"), chargePoint: CP(["available", "reserved", "charging"], "charging"), session: "open", command: null },
+  reserve:                     { reservation: R(["none"], "reserved"),                                chargePoint: CP(["available"], "reserved"),                         session: null,                  command: "reserve" },
+  requestStart:                { reservation: R(["reserved"], null),                                  chargePoint: null,                                                  session: null,                  command: "start" },
+  requestStop:                 { reservation: R(["charging"], null),                                  chargePoint: null,                                                  session: null,                  command: "stop" },
+  started:                     { reservation: R(["reserved"], "charging"),                            chargePoint: CP(["available", "reserved", "charging"], "charging"), session: "open",                command: null },
   // by the charger's clock the start came before the expiry (plus skew): honoured, flagged late
-  startedLate:              { reservation: R(["expired"], "charging"),  chargePoint: CP(["available", "reserved", "charging"], "charging"), session: "open", command: null },
+  startedLate:                 { reservation: R(["expired"], "charging"),                             chargePoint: CP(["available", "reserved", "charging"], "charging"), session: "open",                command: null },
   // unknown, cancelled, completed, truly expired or another charger's: nobody would account for the energy
-  startRefused:             { reservation: R(["none", "cancelled", "completed", "expired"], null), chargePoint: null, session: null, command: "stop" },
-  stopped:                  { reservation: R(["charging"], "completed"), chargePoint: CP(["charging"], "available"), session: "close", command: null },
-  expire:                   { reservation: R(["reserved"], "expired"),  chargePoint: FREE,                  session: null,          command: "cancel_reservation", endReason: "not_started_in_time" },
-  cancelByDriver:           { reservation: R(["reserved"], "cancelled"), chargePoint: FREE,                 session: null,          command: "cancel_reservation", endReason: "cancelled_by_driver" },
+  startRefused:                { reservation: R(["none", "cancelled", "completed", "expired"], null), chargePoint: null,                                                  session: null,                  command: "stop" },
+  stopped:                     { reservation: R(["charging"], "completed"),                           chargePoint: CP(["charging"], "available"),                         session: "close",               command: null },
+  expire:                      { reservation: R(["reserved"], "expired"),                             chargePoint: FREE,                                                  session: null,                  command: "cancel_reservation", endReason: "not_started_in_time" },
+  cancelByDriver:              { reservation: R(["reserved"], "cancelled"),                           chargePoint: FREE,                                                  session: null,                  command: "cancel_reservation", endReason: "cancelled_by_driver" },
   // the charger refused or never got `reserve`: it holds nothing, so nothing to cancel there
-  cancelReserveRefused:     { reservation: R(["reserved"], "cancelled"), chargePoint: FREE,                 session: null,          command: null, endReason: "reserve_rejected" },
+  cancelReserveRefused:        { reservation: R(["reserved"], "cancelled"),                           chargePoint: FREE,                                                  session: null,                  command: null, endReason: "reserve_rejected" },
   // a late start took the charge point: the newer reservation yields
-  cancelPreempted:          { reservation: R(["reserved", "charging"], "cancelled"), chargePoint: null,     session: null,          command: "cancel_reservation", endReason: "charge_point_taken_by_earlier_session" },
-  cancelFaulted:            { reservation: R(["reserved"], "cancelled"), chargePoint: CP("any", "faulted"), session: null,          command: "cancel_reservation", endReason: "charge_point_faulted" },
-  cancelUnavailable:        { reservation: R(["reserved"], "cancelled"), chargePoint: CP("any", "unavailable"), session: null,      command: "cancel_reservation", endReason: "charge_point_unavailable" },
+  cancelPreempted:             { reservation: R(["reserved", "charging"], "cancelled"),               chargePoint: null,                                                  session: null,                  command: "cancel_reservation", endReason: "charge_point_taken_by_earlier_session" },
+  cancelFaulted:               { reservation: R(["reserved"], "cancelled"),                           chargePoint: CP("any", "faulted"),                                  session: null,                  command: "cancel_reservation", endReason: "charge_point_faulted" },
+  cancelUnavailable:           { reservation: R(["reserved"], "cancelled"),                           chargePoint: CP("any", "unavailable"),                              session: null,                  command: "cancel_reservation", endReason: "charge_point_unavailable" },
   // out of service with a session in progress: the charger's own `charging_stopped` closes it
-  takeOutOfServiceFaulted:  { reservation: R(["none", "charging"], null), chargePoint: CP("any", "faulted"), session: null,          command: null },
-  takeOutOfServiceUnavailable: { reservation: R(["none", "charging"], null), chargePoint: CP("any", "unavailable"), session: null,    command: null },
-  returnToService:          { reservation: null,                        chargePoint: CP(["faulted", "unavailable"], "live"), session: null, command: null },
+  takeOutOfServiceFaulted:     { reservation: R(["none", "charging"], null),                          chargePoint: CP("any", "faulted"),                                  session: null,                  command: null },
+  takeOutOfServiceUnavailable: { reservation: R(["none", "charging"], null),                          chargePoint: CP("any", "unavailable"),                              session: null,                  command: null },
+  returnToService:             { reservation: null,                                                   chargePoint: CP(["faulted", "unavailable"], "live"),                session: null,                  command: null },
   // reconciliation: physical state wins (reconcile.ts says when each applies)
-  reconcileReservationLost: { reservation: R(["reserved"], "cancelled"), chargePoint: FREE,                 session: null,          command: null, endReason: "charger_lost_reservation" },
-  reconcileSessionLost:     { reservation: R(["charging"], "completed"), chargePoint: CP(["charging"], "available"), session: "close_at_last_meter", command: null, endReason: "reconciled" },
-  reconcileChargerBusy:     { reservation: R(["reserved"], "cancelled"), chargePoint: CP(["available", "reserved"], "unavailable"), session: null, command: "cancel_reservation", endReason: "charger_busy" },
-  reconcileBusyNoReservation: { reservation: R(["none"], null),         chargePoint: CP(["available", "reserved"], "unavailable"), session: null, command: null },
+  reconcileReservationLost:    { reservation: R(["reserved"], "cancelled"),                           chargePoint: FREE,                                                  session: null,                  command: null, endReason: "charger_lost_reservation" },
+  reconcileSessionLost:        { reservation: R(["charging"], "completed"),                           chargePoint: CP(["charging"], "available"),                         session: "close_at_last_meter", command: null, endReason: "reconciled" },
+  reconcileChargerBusy:        { reservation: R(["reserved"], "cancelled"),                           chargePoint: CP(["available", "reserved"], "unavailable"),          session: null,                  command: "cancel_reservation", endReason: "charger_busy" },
+  reconcileBusyNoReservation:  { reservation: R(["none"], null),                                      chargePoint: CP(["available", "reserved"], "unavailable"),          session: null,                  command: null },
 } as const satisfies Record<string, Transition>;
 
 export type LifecycleEvent = keyof typeof TRANSITIONS;
