@@ -14,8 +14,8 @@ import type { CentralConfig } from "./config.ts";
 import type { CentralContext } from "./context.ts";
 import type { Db } from "./db/db.ts";
 import { openDb } from "./db/open-db.ts";
-import { startExpirySweeper } from "./domain/expiry-sweeper.ts";
 import { startEventConsumer } from "./events/event-consumer.ts";
+import { startExpirySweeper } from "./lifecycle/index.ts";
 import { startRetentionJob } from "./retention/retention-job.ts";
 import { createCentralMetrics } from "./metrics.ts";
 import { driverTokenGeneration } from "./store/drivers.ts";
@@ -100,7 +100,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       if (listen) server = await serveHttp(app, config.HTTP_PORT, config.HTTP_HOST);
       outbox!.start();
       await credentials.publishSnapshot();
-      sweeper = startExpirySweeper(ctx);
+      sweeper = startExpirySweeper(ctx, config.EXPIRY_SWEEP_MS);
       retention = startRetentionJob(ctx);
       // The API comes up while Kafka is away; the consumer joins in the background.
       subscriptions = startBusSubscriptions({ events: () => startEventConsumer(ctx, bus) }, log);

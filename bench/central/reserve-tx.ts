@@ -1,6 +1,6 @@
 /**
- * Reservation transactions per second, in-process: central/domain/reserve.ts and
- * cancel-reservation.ts through `createCentral` (outbox publisher and expiry sweeper running, on
+ * Reservation transactions per second, in-process: central/lifecycle/intents/reserve.ts and
+ * cancel-by-driver.ts through `createCentral` (outbox publisher and expiry sweeper running, on
  * an in-process bus), against PostgreSQL in a fresh schema and, as the baseline, the same code on
  * PGlite on disk (the embedded default). Two more baselines on the same PostgreSQL pool bound
  * what any transaction can do here: a bare `SELECT 1` round trip and a one-row UPDATE committed
@@ -16,8 +16,7 @@ import type { Db } from "../../central/db/db.ts";
 import { migrate } from "../../central/db/migrations.ts";
 import { openPgliteDb } from "../../central/db/pglite-db.ts";
 import { openPostgresDb } from "../../central/db/postgres-db.ts";
-import { cancelReservation } from "../../central/domain/cancel-reservation.ts";
-import { reserve } from "../../central/domain/reserve.ts";
+import { cancelByDriver, reserve } from "../../central/lifecycle/index.ts";
 import { applyBusRecord } from "../../central/events/apply-bus-record.ts";
 import { createLogger } from "../../platform/logger.ts";
 import { InProcessBus } from "../../platform/in-process-bus.ts";
@@ -125,7 +124,7 @@ export function reserveCancel(target: Target, workers: number, seconds: number):
   return drive(`reserve+cancel on ${target.name}`, workers, seconds, async (w) => {
     const driverId = `txbench-drv-${w + 1}`;
     const r = await reserve(ctx, { driverId });
-    await cancelReservation(ctx, driverId, r.reservation_id);
+    await cancelByDriver(ctx, driverId, r.reservation_id);
   });
 }
 

@@ -18,8 +18,7 @@ import { createCentral, type Central } from "../../central/create-central.ts";
 import { migrate } from "../../central/db/migrations.ts";
 import type { Db } from "../../central/db/db.ts";
 import { openPostgresDb } from "../../central/db/postgres-db.ts";
-import { cancelReservation } from "../../central/domain/cancel-reservation.ts";
-import { reserve } from "../../central/domain/reserve.ts";
+import { cancelByDriver, reserve } from "../../central/lifecycle/index.ts";
 import { applyBusRecord } from "../../central/events/apply-bus-record.ts";
 import { pruneRound } from "../../central/retention/prune-round.ts";
 import { ManualClock } from "../../platform/clock.ts";
@@ -106,7 +105,7 @@ async function one(target: StorageRun["target"], o: StorageOptions): Promise<Sto
       );
       for (let k = 0; k < Math.floor(chunk / o.reserveEvery); k++) {
         const r = await reserve(ctx, { driverId: "storage-driver" });
-        await cancelReservation(ctx, "storage-driver", r.reservation_id);
+        await cancelByDriver(ctx, "storage-driver", r.reservation_id);
       }
       // Stands in for the outbox publisher (not running here): what it marks once Kafka took them.
       await db.query("UPDATE commands SET published_at = $1 WHERE published_at IS NULL", [new Date(clock.now())]);

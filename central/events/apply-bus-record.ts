@@ -1,10 +1,10 @@
 import { busEventSchema, describeZodError, validateUpstream, type UpEvent, type UpstreamType } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
-import { getChargePoint, touchChargePoint } from "../store/charge-points.ts";
+import { presence, seen } from "../lifecycle/index.ts";
+import { getChargePoint } from "../store/charge-points.ts";
 import { markProcessed } from "../store/processed-messages.ts";
 import type { EventHandler } from "./handler.ts";
 import { eventHandlers } from "./handlers.ts";
-import { applyPresence } from "./on-presence.ts";
 
 export type ApplyOutcome =
   | { result: "applied" | "duplicate" | "ignored" }
@@ -27,7 +27,7 @@ export async function applyBusRecord(ctx: CentralContext, value: string): Promis
   if (!parsed.success) return { result: "invalid", reason: describeZodError(parsed.error, "record") };
   const event = parsed.data;
   if (event.kind === "presence") {
-    const applied = await ctx.db.transaction((tx) => applyPresence(tx, event));
+    const applied = await ctx.db.transaction((tx) => presence(tx, event));
     return { result: applied ? "applied" : "ignored" };
   }
   return applyUpEvent(ctx, event);
@@ -41,7 +41,7 @@ async function applyUpEvent(ctx: CentralContext, event: UpEvent): Promise<ApplyO
   const outcome = await ctx.db.transaction(async (tx) => {
     if (!(await getChargePoint(tx, event.cpId))) return "ignored" as const;
     if (!(await markProcessed(tx, event.cpId, payload.id, type, now))) return "duplicate" as const;
-    await touchChargePoint(tx, event.cpId, now);
+    await seen(tx, event.cpId, now);
     const handler = eventHandlers[type] as EventHandler<UpstreamType>;
     await handler(tx, ctx, { cpId: event.cpId, payload, eventTime: new Date(payload.ts), now });
     return "applied" as const;

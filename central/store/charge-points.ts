@@ -1,5 +1,7 @@
 import type { Sql } from "../db/db.ts";
 
+// Reads only: every write to charge_points is in central/lifecycle/store.
+
 export interface ChargePointRow {
   cp_id: string;
   status: "available" | "reserved" | "charging" | "faulted" | "unavailable";
@@ -22,29 +24,6 @@ export interface ChargePointRow {
   conflict_at: Date | null;
 }
 
-export async function insertChargePoint(sql: Sql, cpId: string, secretHash: string, now: Date): Promise<boolean> {
-  const rows = await sql.query(
-    `INSERT INTO charge_points (cp_id, secret_hash, created_at) VALUES ($1, $2, $3)
-     ON CONFLICT (cp_id) DO NOTHING RETURNING cp_id`,
-    [cpId, secretHash, now],
-  );
-  return rows.length === 1;
-}
-
-export async function setSecretHash(sql: Sql, cpId: string, secretHash: string): Promise<boolean> {
-  const rows = await sql.query("UPDATE charge_points SET secret_hash = $2 WHERE cp_id = $1 RETURNING cp_id", [
-    cpId,
-    secretHash,
-  ]);
-  return rows.length === 1;
-}
-
-/** Revokes the charger's credentials: no secret is accepted until one is issued again. */
-export async function revokeSecret(sql: Sql, cpId: string): Promise<boolean> {
-  const rows = await sql.query("UPDATE charge_points SET secret_hash = NULL WHERE cp_id = $1 RETURNING cp_id", [cpId]);
-  return rows.length === 1;
-}
-
 export async function getChargePoint(sql: Sql, cpId: string, forUpdate = false): Promise<ChargePointRow | null> {
   const rows = await sql.query<ChargePointRow & Record<string, unknown>>(
     `SELECT * FROM charge_points WHERE cp_id = $1${forUpdate ? " FOR UPDATE" : ""}`,
@@ -59,20 +38,4 @@ export async function listChargePoints(sql: Sql): Promise<ChargePointRow[]> {
 
 export async function listCredentials(sql: Sql): Promise<{ cp_id: string; secret_hash: string | null }[]> {
   return sql.query("SELECT cp_id, secret_hash FROM charge_points ORDER BY cp_id");
-}
-
-export async function setChargePointStatus(
-  sql: Sql,
-  cpId: string,
-  status: ChargePointRow["status"],
-): Promise<void> {
-  await sql.query("UPDATE charge_points SET status = $2 WHERE cp_id = $1", [cpId, status]);
-}
-
-/** Any message from a charger proves it is alive now; never move last_seen backwards. */
-export async function touchChargePoint(sql: Sql, cpId: string, now: Date): Promise<void> {
-  await sql.query(
-    `UPDATE charge_points SET last_seen_at = GREATEST(COALESCE(last_seen_at, $2), $2) WHERE cp_id = $1`,
-    [cpId, now],
-  );
 }

@@ -3,7 +3,7 @@ import type { Db } from "../../central/db/db.ts";
 import { applyBusRecord } from "../../central/events/apply-bus-record.ts";
 import { pruneRound } from "../../central/retention/prune-round.ts";
 import { startRetentionJob } from "../../central/retention/retention-job.ts";
-import { insertChargePoint } from "../../central/store/charge-points.ts";
+import { insertChargePoint } from "../../central/lifecycle/index.ts";
 import { enqueueCommand } from "../../central/store/commands.ts";
 import { insertDriver } from "../../central/store/drivers.ts";
 import { createCentralHarness, type CentralHarness } from "../support/central-harness.ts";

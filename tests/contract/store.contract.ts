@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../central/db/db.ts";
 import { migrate, MIGRATIONS } from "../../central/db/migrations.ts";
-import { expireDueReservations } from "../../central/domain/expire-reservations.ts";
-import { reserve } from "../../central/domain/reserve.ts";
-import { insertChargePoint } from "../../central/store/charge-points.ts";
+import { expireDue, insertChargePoint, reserve } from "../../central/lifecycle/index.ts";
 import { enqueueCommand, leaseUnpublished, markPublished, releaseLeases, renewLease } from "../../central/store/commands.ts";
 import { ManualClock } from "../../platform/clock.ts";
 import { insertDriver } from "../../central/store/drivers.ts";
 import { markProcessed } from "../../central/store/processed-messages.ts";
 import { getOrInitSetting } from "../../central/store/settings.ts";
 import { createCentralHarness, type CentralHarness } from "../support/central-harness.ts";
+import { lifecycleTableCases } from "./lifecycle-table.contract.ts";
 
 export interface StoreFixture {
   open(): Promise<Db>;
@@ -37,6 +36,8 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       if (db) await fx.close(db);
     });
     beforeEach(async () => h.reset());
+
+    describe("lifecycle transition table", () => lifecycleTableCases(() => h));
 
     it("migrates once, and again is a no-op", async () => {
       expect(await migrate(db)).toEqual([]);
@@ -129,10 +130,10 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       const d = await h.driver();
       for (let i = 0; i < 10; i++) await reserve(h.central.ctx, { driverId: d.driverId, cpId: `cp-e${i}` });
       h.clock.advance(61_000);
-      const counts = await Promise.all([1, 2, 3].map(() => expireDueReservations(h.central.ctx, 3)));
+      const counts = await Promise.all([1, 2, 3].map(() => expireDue(h.central.ctx, 3)));
       let total = counts.reduce((a, b) => a + b, 0);
       while (total < 10) {
-        const more = await expireDueReservations(h.central.ctx);
+        const more = await expireDue(h.central.ctx);
         if (more === 0) break;
         total += more;
       }

@@ -3,7 +3,7 @@ import type { Db } from "../../central/db/db.ts";
 import { applyBusRecord } from "../../central/events/apply-bus-record.ts";
 import { PROCESSED_PRUNE_LOCK, pruneRound } from "../../central/retention/prune-round.ts";
 import { startRetentionJob } from "../../central/retention/retention-job.ts";
-import { insertChargePoint } from "../../central/store/charge-points.ts";
+import { insertChargePoint } from "../../central/lifecycle/index.ts";
 import { pruneProcessedMessages } from "../../central/store/prune-processed-messages.ts";
 import { countRows, heartbeatRecord, retentionContract, seedProcessed } from "../contract/retention.contract.ts";
 import { createCentralHarness, type CentralHarness } from "../support/central-harness.ts";

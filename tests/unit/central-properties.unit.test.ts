@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expireDueReservations } from "../../central/domain/expire-reservations.ts";
+import { expireDue } from "../../central/lifecycle/index.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
 
 /**
@@ -151,7 +151,7 @@ describe("Central invariants under random event orders (fast-check)", () => {
               h.clock.advance(a.ms);
               break;
             case "sweep":
-              while ((await expireDueReservations(h.central.ctx)) > 0) {}
+              while ((await expireDue(h.central.ctx)) > 0) {}
               swept = true;
               break;
           }

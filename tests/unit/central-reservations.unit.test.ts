@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { expireDueReservations } from "../../central/domain/expire-reservations.ts";
+import { expireDue } from "../../central/lifecycle/index.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
 
 let h: CentralHarness;
@@ -97,9 +97,9 @@ describe("Central reservation state machine", () => {
     const d = await h.driver();
     const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
     h.clock.advance(59_000);
-    expect(await expireDueReservations(h.central.ctx)).toBe(0);
+    expect(await expireDue(h.central.ctx)).toBe(0);
     h.clock.advance(1_000);
-    expect(await expireDueReservations(h.central.ctx)).toBe(1);
+    expect(await expireDue(h.central.ctx)).toBe(1);
     expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body).toMatchObject({
       status: "expired",
       endReason: "not_started_in_time",
@@ -108,7 +108,7 @@ describe("Central reservation state machine", () => {
     const cmds = await h.commands("cp-1");
     expect(cmds.map((c) => c.type)).toEqual(["reserve", "cancel_reservation"]);
     expect(cmds[1]!.payload.reservationId).toBe(r.reservationId);
-    expect(await expireDueReservations(h.central.ctx)).toBe(0);
+    expect(await expireDue(h.central.ctx)).toBe(0);
     // and a start request for it is refused
     expect((await h.request("POST", `/v1/reservations/${r.reservationId}/start`, d.token)).status).toBe(409);
   });
@@ -148,7 +148,7 @@ describe("Central reservation state machine", () => {
     const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
     const startedAt = new Date(h.clock.now() + 30_000);
     h.clock.advance(90_000);
-    await expireDueReservations(h.central.ctx);
+    await expireDue(h.central.ctx);
     const other = await h.driver("Other");
     const { body: r2 } = await h.request("POST", "/v1/reservations", other.token, { cpId: "cp-1" });
     expect(r2.status).toBe("reserved");
@@ -167,7 +167,7 @@ describe("Central reservation state machine", () => {
     const d = await h.driver();
     const { body: r } = await h.request("POST", "/v1/reservations", d.token, { cpId: "cp-1" });
     h.clock.advance(120_000);
-    await expireDueReservations(h.central.ctx);
+    await expireDue(h.central.ctx);
     // happened after expiry + tolerance, by the charger's own clock
     await h.emit("cp-1", "charging_started", { reservationId: r.reservationId, meterStartWh: 10 });
     await h.emit("cp-1", "charging_started", { reservationId: "res_unknown", meterStartWh: 10 });
@@ -231,7 +231,7 @@ describe("reconciliation: physical state wins", () => {
     h.clock.advance(60_000);
     await h.emit("cp-1", "status", { status: "available" });
     expect((await h.request("GET", "/v1/charge-points/cp-1", OPERATOR)).body.conflict).toBeNull();
-    await expireDueReservations(h.central.ctx);
+    await expireDue(h.central.ctx);
     expect((await h.request("GET", `/v1/reservations/${r.reservationId}`, d.token)).body).toMatchObject({
       status: "expired",
       endReason: "not_started_in_time",

@@ -1,9 +1,5 @@
 import { Hono } from "hono";
-import { cancelReservation } from "../../domain/cancel-reservation.ts";
-import { getDriverReservation } from "../../domain/driver-reservation.ts";
-import { requestStart } from "../../domain/request-start.ts";
-import { requestStop } from "../../domain/request-stop.ts";
-import { reserve } from "../../domain/reserve.ts";
+import { cancelByDriver, getDriverReservation, requestStart, requestStop, reserve } from "../../lifecycle/index.ts";
 import { driverIdOf, requireRole, type AuthEnv } from "../auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { createReservationBody, idParam } from "../schemas.ts";
@@ -40,7 +36,7 @@ export function reservationRoutes(deps: ApiDeps): Hono<AuthEnv> {
 
   app.delete("/:id", async (c) => {
     const id = readParam(c, "id", idParam);
-    return c.json(reservationToView(await cancelReservation(ctx, driverIdOf(c), id)));
+    return c.json(reservationToView(await cancelByDriver(ctx, driverIdOf(c), id)));
   });
 
   return app;
