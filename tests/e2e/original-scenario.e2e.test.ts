@@ -50,18 +50,7 @@ describe("the original scenario, end to end", { timeout: 300_000 }, () => {
 
     // A charger, provisioned through the API; its hash reaches the gateway through Kafka.
     const cpId = "orig-cp";
-    const provisioned = await api("POST", "/v1/charge-points", OPERATOR, { cpId });
-    expect(provisioned.status).toBe(201);
-    const charger = await waitFor(
-      async () => {
-        try {
-          return await rig.connect(cpId, provisioned.body.mqtt.password);
-        } catch {
-          return null;
-        }
-      },
-      { timeoutMs: 60_000, what: "charger admitted by the gateway" },
-    );
+    const charger = await rig.provisionAndConnect(api, OPERATOR, cpId);
     const commands: { type: string; id: string; reservationId: string }[] = [];
     charger.on("message", (topic, buf) => commands.push({ type: topic.split("/").pop()!, ...JSON.parse(buf.toString()) }));
     await charger.subscribeAsync(`chargebridge/v1/${cpId}/down/#`, { qos: 1 });

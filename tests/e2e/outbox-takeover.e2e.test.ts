@@ -57,18 +57,7 @@ describe("outbox lease of a killed Central", { timeout: 300_000 }, () => {
 
     // A charger on real MQTT that starts charging when told to, as firmware does.
     const cpId = "takeover-cp";
-    const provisioned = await api("POST", "/v1/charge-points", OPERATOR, { cpId });
-    expect(provisioned.status).toBe(201);
-    const charger = await waitFor(
-      async () => {
-        try {
-          return await rig.connect(cpId, provisioned.body.mqtt.password);
-        } catch {
-          return null;
-        }
-      },
-      { timeoutMs: 60_000, what: "charger admitted by the gateway" },
-    );
+    const charger = await rig.provisionAndConnect(api, OPERATOR, cpId);
     let n = 0;
     const send = (type: string, fields: Record<string, unknown>) =>
       charger.publishAsync(`chargebridge/v1/${cpId}/up/${type}`, JSON.stringify({ id: `tk-${++n}`, ts: new Date().toISOString(), ...fields }), { qos: 1 });

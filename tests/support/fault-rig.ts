@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
 import { hashSecret } from "../../platform/password-hash.ts";
+import type { ApiCall } from "./api-client.ts";
 import { brokersOf, stopKafka, type KafkaInstance } from "./kafka.ts";
 import { startProcess, type RunningProcess } from "./processes.ts";
 import { runTopics } from "./run-topics.ts";
@@ -105,6 +106,25 @@ export class FaultRig {
       out.get(e.cpId)!.push(e.payload.id);
     }
     return out;
+  }
+
+  /**
+   * Provisions a charger through Central's API and connects it once its hash has reached the
+   * gateway over Kafka (a moment after the API answered), as a freshly installed charger would.
+   */
+  async provisionAndConnect(api: ApiCall, operatorToken: string, cpId: string): Promise<MqttClient> {
+    const provisioned = await api("POST", "/v1/charge-points", operatorToken, { cpId });
+    if (provisioned.status !== 201) throw new Error(`Provisioning ${cpId} answered ${provisioned.status}`);
+    return await waitFor(
+      async () => {
+        try {
+          return await this.connect(cpId, provisioned.body.mqtt.password as string);
+        } catch {
+          return null;
+        }
+      },
+      { timeoutMs: 60_000, what: `${cpId} admitted by the gateway` },
+    );
   }
 
   async connect(cpId: string, secret: string): Promise<MqttClient> {
