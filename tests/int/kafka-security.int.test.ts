@@ -122,12 +122,13 @@ describe("Kafka over TLS with SASL", { timeout: 180_000 }, () => {
     it(`runs a gateway process on ${runtime} configured by KAFKA_SSL, KAFKA_SSL_CA_FILE and KAFKA_SASL_*`, async () => {
       const url = await startSecureGateway(PASSWORD, runtime);
       await waitFor(() => fetch(`${url}/readyz`).then((r) => r.status === 200, () => false), { timeoutMs: 60_000, what: "gateway ready on secured Kafka" });
-      const health = (await (await fetch(`${url}/healthz`)).json()) as { bus: { state: string }; subscriptions: Record<string, string> };
-      expect(health.bus.state).toBe("connected");
-      await waitFor(async () => {
-        const h = (await (await fetch(`${url}/healthz`)).json()) as { subscriptions: Record<string, string> };
-        return h.subscriptions.commands === "joined" && h.subscriptions.credentials === "joined";
+      // Ready means the producer got through; the bus reads "connecting" again while each consumer
+      // joins its group, so its state is checked once both subscriptions have joined.
+      const health = await waitFor(async () => {
+        const h = (await (await fetch(`${url}/healthz`)).json()) as { bus: { state: string }; subscriptions: Record<string, string> };
+        return h.subscriptions.commands === "joined" && h.subscriptions.credentials === "joined" ? h : null;
       }, { timeoutMs: 60_000, what: "both subscriptions joined over SASL_SSL" });
+      expect(health.bus.state).toBe("connected");
     });
   }
 
