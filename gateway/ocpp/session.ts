@@ -25,6 +25,8 @@ const HANDLERS: Record<string, OcppHandler> = {
   DiagnosticsStatusNotification: async () => ({}),
 };
 
+type CallError = { rpcErrorCode?: string; message: string; details?: { errors?: { keyword?: string }[] } };
+
 export interface SessionMetrics {
   call(action: string): void;
   callError(code: string): void;
@@ -33,7 +35,7 @@ export interface SessionMetrics {
 
 /** OCPP 1.6J's error codes (§4.2.3); the library names two of them as OCPP-J 2.0.1 and 1.6 errata do. */
 function ocpp16Code(code: string | undefined): string {
-  if (code === "RpcFrameworkError" || code === "FormatViolation") return "FormationViolation";
+  if (code === "RpcFrameworkError" || code === "FormatViolation" || code === "MessageTypeNotSupported") return "FormationViolation";
   if (code === "OccurenceConstraintViolation") return "OccurrenceConstraintViolation";
   return code ?? "GenericError";
 }
@@ -76,10 +78,23 @@ export function startSession(deps: {
     if (response) response[2] = ocpp16Code(response[2] as string);
     refused(ocpp16Code((response?.[2] as string) ?? (error as { rpcErrorCode?: string }).rpcErrorCode), error.message, buffer.toString("utf8"));
   });
-  // A well-formed CALL refused: unknown action (NotImplemented) or schema-invalid params.
-  client.on("callError", ({ method, params, error }: { method: string; params: unknown; error: { rpcErrorCode?: string; message: string } }) => {
+  // A well-formed CALL refused: unknown action (NotImplemented) or schema-invalid params. The
+  // library maps JSON-schema keywords to codes but leaves `enum` out (it falls to FormatViolation);
+  // a value outside an enumeration is a PropertyConstraintViolation in OCPP-J 1.6 §4.2.3. The
+  // CALLERROR is built before this event and handed to `response` before it is sent.
+  const codes = new Map<string, string>();
+  client.on("callError", ({ messageId, method, params, error }: { messageId: string; method: string; params: unknown; error: CallError }) => {
     if (error.rpcErrorCode === "InternalError") return metrics.callError("InternalError");
-    refused(ocpp16Code(error.rpcErrorCode), `${method}: ${error.message}`, JSON.stringify([method, params]) ?? "");
+    const code = error.details?.errors?.[0]?.keyword === "enum" ? "PropertyConstraintViolation" : ocpp16Code(error.rpcErrorCode);
+    codes.set(messageId, code);
+    refused(code, `${method}: ${error.message}`, JSON.stringify([method, params]) ?? "");
+  });
+  client.on("response", ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
+    if (!outbound || payload[0] !== 4) return;
+    const code = codes.get(payload[1] as string);
+    if (code === undefined) return;
+    codes.delete(payload[1] as string);
+    payload[2] = code;
   });
 
   const links = new Map<string, CommandLink>();
