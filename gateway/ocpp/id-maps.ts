@@ -198,7 +198,7 @@ export class IdMaps {
   }
 }
 
-/** 20 characters (CiString20, OCPP 1.6 §7.13) that only this reservation carries. */
+/** 20 characters (CiString20) that only this reservation carries. */
 function newIdTag(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
   return `CB${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;

@@ -1,7 +1,7 @@
 import { emit, knownCpIds, nowIso, type OcppHandler } from "../context.ts";
 
 /**
- * BootNotification (OCPP 1.6 §4.2, §6.2): `boot` for the box and each connector charge point it
+ * BootNotification (OCPP 1.6 §4.2): `boot` for the box and each connector charge point it
  * speaks for. `firmwareVersion` is optional in OCPP; a boot without it is accepted with firmware
  * "". The box gets Accepted, the gateway's time and OCPP_HEARTBEAT_SECONDS, after the fsync.
  */

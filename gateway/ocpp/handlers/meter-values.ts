@@ -11,7 +11,7 @@ interface SampledValue {
 
 /** The total (no phase), plain-number reading of one measurand, in Wh or W. */
 function reading(values: SampledValue[], measurand: string, kiloUnit: string): number | undefined {
-  // §7.31: measurand defaults to Energy.Active.Import.Register, format to Raw, unit to Wh.
+  // SampledValue: measurand defaults to Energy.Active.Import.Register, format to Raw, unit to Wh.
   const v = values.find((s) => (s.measurand ?? "Energy.Active.Import.Register") === measurand && !s.phase && (s.format ?? "Raw") === "Raw");
   if (!v) return undefined;
   const n = Number(v.value);
@@ -19,7 +19,7 @@ function reading(values: SampledValue[], measurand: string, kiloUnit: string): n
 }
 
 /**
- * MeterValues (OCPP 1.6 §4.7, §6.31) → one `meter` per meterValue entry that carries the
+ * MeterValues (OCPP 1.6 §4.7) → one `meter` per meterValue entry that carries the
  * Energy.Active.Import.Register total (Wh or kWh; the register, as for MQTT), with
  * Power.Active.Import (W or kW) or 0 when the box leaves it out. Readings outside a ChargeBridge
  * transaction are answered and not mapped. Each event's id comes from its content, so a resent

@@ -2,7 +2,7 @@ import { connectorCpId, emit, type OcppHandler } from "../context.ts";
 import { contentId, digest } from "../message-id.ts";
 
 /**
- * StartTransaction (OCPP 1.6 §4.10, §6.46) → `charging_started`, judged by its own `timestamp`
+ * StartTransaction (OCPP 1.6 §4.8) → `charging_started`, judged by its own `timestamp`
  * (a transaction the box queued while offline arrives late and Central decides by event time).
  * - The reservation is the one the gateway sent in ReserveNow: by `reservationId`, or else by
  *   the idTag it generated for it (many boxes leave `reservationId` out after RemoteStart).
@@ -12,7 +12,7 @@ import { contentId, digest } from "../message-id.ts";
  *   the same transactionId and the same event id, so Central sees one session.
  * - Without a ChargeBridge reservation (started offline on a local idTag, or a reservation that is
  *   not this connector's) it still gets a transactionId, so the box can report it, but idTagInfo
- *   Invalid (§4.10: the box then stops it when StopTransactionOnInvalidId is set), and a dead letter.
+ *   Invalid (§4.8: the box then stops it when StopTransactionOnInvalidId is set), and a dead letter.
  */
 export const startTransaction: OcppHandler = async (ctx, box, p) => {
   const cpId = connectorCpId(ctx, box, p.connectorId);

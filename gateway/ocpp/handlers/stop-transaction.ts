@@ -2,9 +2,9 @@ import { emit, type OcppHandler } from "../context.ts";
 import { contentId } from "../message-id.ts";
 
 /**
- * StopTransaction (OCPP 1.6 §4.11, §6.48) → `charging_stopped` at its own `timestamp`, session
+ * StopTransaction (OCPP 1.6 §4.10) → `charging_stopped` at its own `timestamp`, session
  * energy = meterStop − meterStart (Central). Always answered: a box retries an unanswered
- * StopTransaction forever (§4.11 / §3.6 transaction-related messages), so one for a transactionId
+ * StopTransaction forever (OCPP 1.6 "transaction-related messages": retried until answered), so one for a transactionId
  * the gateway never assigned (−1 from a start that was never confirmed, or one from before the
  * gateway's state) gets a CALLRESULT too and is dead-lettered for the operator.
  * `transactionData` is not mapped (docs/ocpp.md, not covered).
