@@ -115,21 +115,25 @@ describe("OCPP 1.6J commands and transactions", () => {
     const got = answering(box);
     await result("ot-4", await h.sendCommand("ot-4", "reserve", { reservationId: "res-4", expiresAt: expiresAt() }));
     const { idTag, reservationId } = got[0]!.params;
+    // An earlier transaction, then the one whose answer the box "loses" (ids must not restart at 1).
+    const earlier = (await box.call("StartTransaction", { connectorId: 1, idTag, meterStart: 100, reservationId, timestamp: "2026-03-02T07:00:00.000Z" })) as any;
     const call = { connectorId: 1, idTag, meterStart: 500, reservationId, timestamp: "2026-03-02T08:00:00.000Z" };
     const first = (await box.call("StartTransaction", call)) as any;
+    expect(first.transactionId).not.toBe(earlier.transactionId);
 
     await h.restart();
     box = await h.connect("ot-4", secret);
     // the box never saw the answer (say) and retries the same call under a new message id
     const retry = (await box.call("StartTransaction", call)) as any;
     expect(retry.transactionId).toBe(first.transactionId);
-    await waitFor(() => h.up("ot-4", "charging_started").length === 2, { what: "both appends forwarded" });
-    const ids = new Set(h.up("ot-4", "charging_started").map((e) => e.payload.id));
-    expect(ids.size).toBe(1); // one message id: Central applies it once, one session
+    await waitFor(() => h.up("ot-4", "charging_started").length === 3, { what: "all appends forwarded" });
+    const ids = h.up("ot-4", "charging_started").map((e) => e.payload.id);
+    expect(new Set(ids).size).toBe(2); // the retry has the first one's message id: Central applies it once, one session
+    expect(ids[2]).toBe(ids[1]);
 
-    // a different StartTransaction after the restart gets a new id
+    // a different StartTransaction after the restart gets an id never given before
     const other = (await box.call("StartTransaction", { ...call, timestamp: "2026-03-02T09:00:00.000Z", meterStart: 900 })) as any;
-    expect(other.transactionId).not.toBe(first.transactionId);
+    expect([earlier.transactionId, first.transactionId]).not.toContain(other.transactionId);
   });
 
   it("StopTransaction for an unknown transactionId (and −1) is still answered; an offline start without reservation gets an id and Invalid", async () => {
