@@ -65,7 +65,13 @@ export async function listenOcpp(o: OcppListenerOptions): Promise<OcppListeners>
     wssOptions: { maxPayload: o.maxFrameBytes },
   });
   const live = new Map<string, Live>();
-  o.ctx.onConnector = (box, cpId) => live.get(box)?.addConnector(cpId);
+  o.ctx.onConnector = (box, cpId) => {
+    const session = live.get(box);
+    if (!session || session.links.has(cpId)) return;
+    session.addConnector(cpId);
+    // Central reserves only online charge points: a connector is online with its box.
+    presence(o, cpId, true);
+  };
 
   rpc.auth(async (accept, reject, hs) => {
     const address = hs.remoteAddress ?? "unknown";

@@ -71,6 +71,8 @@ describe("OCPP 1.6J charge box → ChargeBridge events", () => {
     await box.call("StatusNotification", { connectorId: 0, errorCode: "NoError", status: "Unavailable" });
     expect(syncedUp("ob-5", "status").map((e) => e.payload.status)).toEqual(["unavailable"]);
     expect(syncedUp("ob-5-2", "status").map((e) => e.payload.status)).toEqual(["available", "unavailable"]);
+    // the connector's charge point went online with its box (Central reserves only online ones)
+    await waitFor(() => h.events.map((r) => JSON.parse(r.value)).some((e) => e.kind === "presence" && e.cpId === "ob-5-2" && e.online), { what: "ob-5-2 online" });
   });
 
   it("a connector whose charge point is not provisioned is answered but not mapped (dead letter)", async () => {
