@@ -89,7 +89,13 @@ export class OcppConnector implements FleetCharger {
 
   /** StatusNotification now, as on every (re)connection (§4.9: after boot the charger reports each connector). */
   reportStatus(): void {
-    this.enqueue("status", "StatusNotification", () => this.statusParams(this.firmware.status));
+    this.enqueueStatus("status", this.firmware.status);
+  }
+
+  /** Built now: the status and error code as they are at this moment, whenever it is sent. */
+  private enqueueStatus(type: UpstreamType, status: ChargerStatus): void {
+    const params = this.statusParams(status);
+    this.enqueue(type, "StatusNotification", () => params);
   }
 
   private produce<T extends UpstreamType>(type: T, fields: Outgoing<T>, onAcked?: () => void): string {
@@ -98,11 +104,11 @@ export class OcppConnector implements FleetCharger {
       case "status":
         // The fault's own StatusNotification already said Faulted, with the error code.
         if (f.status === "faulted" && this.faulted) break;
-        this.enqueue("status", "StatusNotification", () => this.statusParams(f.status as ChargerStatus));
+        this.enqueueStatus("status", f.status as ChargerStatus);
         break;
       case "fault":
         this.faulted = { code: String(f.code), message: String(f.message) };
-        this.enqueue("fault", "StatusNotification", () => this.statusParams("faulted"));
+        this.enqueueStatus("fault", "faulted");
         break;
       case "fault_cleared":
         this.faulted = null; // the status that follows carries errorCode NoError
