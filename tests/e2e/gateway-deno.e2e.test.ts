@@ -42,7 +42,7 @@ describe("the gateway process on Deno", { timeout: 120_000 }, () => {
     httpUrl = `http://127.0.0.1:${httpPort}`;
     gateway = startProcess(
       "gateway/main.ts",
-      { ...topics, KAFKA_BROKERS: brokers.join(","), MQTT_PORT: String(mqttPort), MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: String(httpPort), DATA_DIR: dataDir, GATEWAY_ID: `deno-${run}` },
+      { ...topics, KAFKA_BROKERS: brokers.join(","), MQTT_PORT: String(mqttPort), OCPP_PORT: "0", MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: String(httpPort), DATA_DIR: dataDir, GATEWAY_ID: `deno-${run}` },
       "gateway (deno)",
       "deno",
     );
