@@ -23,11 +23,11 @@ describe("OCPP 1.6J end to end", { timeout: 300_000 }, () => {
 
   beforeAll(async () => {
     await rig.up(TTL_SECONDS);
-  });
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(boxes.map((b) => b.stop()));
     await rig.close();
-  });
+  }, 60_000);
 
   it("boot → ReserveNow → RemoteStartTransaction → MeterValues → RemoteStopTransaction: a completed session with the charger's energy", async () => {
     const { "ocpp-a": secret } = await rig.provision("ocpp-a");

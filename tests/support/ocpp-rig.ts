@@ -37,7 +37,6 @@ export class OcppRig extends FaultRig {
         DRIVER_RATE_PER_MINUTE: "0",
         RESERVATION_TTL_SECONDS: String(ttlSeconds),
         CENTRAL_GROUP_ID: `ocpp-${this.run}`,
-        LOG_LEVEL: "warn",
       },
       "central",
     );
