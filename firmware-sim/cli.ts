@@ -93,7 +93,7 @@ function transport(args: Args): { protocol: Protocol; url: string; connectors: n
   if (protocol !== "mqtt" && protocol !== "ocpp1.6") throw new UsageError(`--protocol must be mqtt or ocpp1.6, got '${args.protocol}'`);
   const connectors = positiveInt(args.connectors, "--connectors") ?? 1;
   if (protocol === "mqtt" && connectors !== 1) throw new UsageError("--connectors needs --protocol ocpp1.6 (an MQTT charger is one charge point)");
-  const url = args.url ?? (protocol === "mqtt" ? (process.env.MQTT_URL ?? "mqtt://127.0.0.1:1883") : (process.env.OCPP_URL ?? "ws://127.0.0.1:8092/ocpp"));
+  const url = args.url ?? (protocol === "mqtt" ? (process.env.MQTT_URL ?? "mqtt://127.0.0.1:1883") : "ws://127.0.0.1:8092/ocpp");
   return { protocol, url, connectors };
 }
 
