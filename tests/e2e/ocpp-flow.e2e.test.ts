@@ -1,7 +1,8 @@
 import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OcppCharger } from "../../firmware-sim/ocpp/ocpp-charger.ts";
-import { OcppRig } from "../support/ocpp-rig.ts";
+import { OCPP_OPERATOR, OcppRig } from "../support/ocpp-rig.ts";
+import { runSimCli } from "../support/sim-cli.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -128,5 +129,18 @@ describe("OCPP 1.6J end to end", { timeout: 300_000 }, () => {
     } finally {
       await raw.close({ force: true });
     }
+  });
+
+  it("runs an existing scenario with OCPP chargers through the CLI, HIL invariants holding", async () => {
+    const credentials = `${rig.dataDir}/sim-credentials.json`;
+    const run = await runSimCli(
+      ["--protocol", "ocpp1.6", "--url", rig.ocppUrl, "--api", rig.apiUrl, "--token", OCPP_OPERATOR, "--count", "3", "--prefix", "ocpp-scn",
+        "--scenario", "firmware-sim/scenarios/quiet-night.yaml", "--duration", "20", "--seed", "7", "--credentials", credentials],
+      240_000,
+    );
+    console.log(run.stdout);
+    expect(run.stderr).not.toMatch(/firmware-sim: /);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/energy_matches_meter/);
   });
 });

@@ -16,6 +16,7 @@ export const OCPP_OPERATOR = "ocpp-e2e-operator-token-0123456789";
 export class OcppRig extends FaultRig {
   central: RunningProcess | undefined;
   api!: ApiCall;
+  apiUrl = "";
   ocppPort = 0;
   private database: { url: string; drop(): Promise<void> } | undefined;
 
@@ -42,7 +43,8 @@ export class OcppRig extends FaultRig {
     );
     await this.startOcppGateway(gatewayEnv);
     const ready = await this.central.waitForLog((l) => l.msg === "Central is running", 120_000, "ready");
-    this.api = apiClient(ready.apiUrl as string);
+    this.apiUrl = ready.apiUrl as string;
+    this.api = apiClient(this.apiUrl);
   }
 
   /** The gateway process with its OCPP listener on a fixed port (FaultRig.startGateway pins OCPP off). */
