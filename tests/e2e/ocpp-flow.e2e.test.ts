@@ -49,7 +49,8 @@ describe("OCPP 1.6J end to end", { timeout: 300_000 }, () => {
     const start = b.commandLog.find((e) => e.action === "RemoteStartTransaction")!;
     expect(start.params).toMatchObject({ connectorId: 1, idTag: reserveNow.params.idTag });
     expect(c.transactions[0]).toMatchObject({ reservationId: reserveNow.params.reservationId, transactionId: expect.any(Number) });
-    await waitFor(() => b.outboxStats().acked >= 6, { what: "a few meter values answered" });
+    // Stop only once the charger has metered energy, so the session's energy is a real difference.
+    await waitFor(() => b.outboxStats().acked >= 6 && Math.round(c.firmware.meterWh) > c.firmware.sessions[0]!.meterStartWh, { what: "a few meter values answered, energy metered" });
     expect((await rig.api("POST", `/v1/reservations/${rid}/stop`, token)).status).toBe(202);
     await waitFor(async () => (await rig.reservation(rid, token)).status === "completed", { timeoutMs: 30_000, what: "completed" });
     const stop = b.commandLog.find((e) => e.action === "RemoteStopTransaction")!;
