@@ -240,7 +240,12 @@ format_storage() {
   [[ -f "$LOG_DIRS/meta.properties" ]] && return 0
   # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
   local cluster_id
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # Not starting with "-", as Kafka's own Uuid.randomUuid() ensures: StorageTool would read such an
+  # id after -t as an option ("expected one argument") and formatting would fail at random.
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   say "formatting $LOG_DIRS (cluster id $cluster_id)"
   local scram=() pair mechanism
   if [[ -n "$SASL_SSL_PORT" ]]; then
