@@ -41,10 +41,23 @@ export const gatewayConfigSchema = z.object({
   FORWARD_RECORD_MAX_BYTES: positiveInt.default(128 * 1024),
   /** Dead letters one charger may queue per minute; beyond, malformed messages are only counted. 0 = off. */
   DEAD_LETTERS_PER_MINUTE: z.coerce.number().int().nonnegative().default(60),
+  /** OCPP 1.6J charge boxes at ws://{OCPP_HOST}:{OCPP_PORT}/ocpp/{cpId} (docs/ocpp.md). */
+  OCPP_PORT: port.default(8092),
+  /** Bind address of the OCPP listeners; defaults to MQTT_HOST. */
+  OCPP_HOST: z.string().optional(),
+  /** wss:// (OCPP security profile 2) next to ws://; needs TLS_CERT_FILE and TLS_KEY_FILE. */
+  OCPPS_PORT: port.optional(),
+  /** The Heartbeat interval BootNotification.conf tells a charge box (OCPP 1.6 §4.2). */
+  OCPP_HEARTBEAT_SECONDS: positiveInt.default(300),
+  /** How long the gateway waits for a charge box's answer to a command before it counts as unanswered. */
+  OCPP_CALL_TIMEOUT_SECONDS: positiveInt.default(30),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["MQTTS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
+  }
+  if (c.OCPPS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
+    ctx.addIssue({ code: "custom", path: ["OCPPS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
   }
   if (c.FORWARD_RECORD_MAX_BYTES > c.FORWARD_BATCH_MAX_BYTES) {
     ctx.addIssue({ code: "custom", path: ["FORWARD_RECORD_MAX_BYTES"], message: "must not exceed FORWARD_BATCH_MAX_BYTES" });

@@ -16,12 +16,17 @@ import { listenMqtt, type MqttListeners } from "./broker/listeners.ts";
 import { startBusSubscriptions, type BusSubscriptions } from "../platform/bus-subscriptions.ts";
 import { startCommandRouter } from "./command-router.ts";
 import { CommandDelivery } from "./commands/command-delivery.ts";
+import { attachMqttCommands } from "./commands/mqtt-command-adapter.ts";
+import { connectionBudget } from "./connection-budget.ts";
+import { IdMaps } from "./ocpp/id-maps.ts";
+import { listenOcpp, type OcppListeners } from "./ocpp/listener.ts";
+import type { OcppContext } from "./ocpp/context.ts";
 import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
 import { deadLetterLimit } from "./ingest/dead-letter-limit.ts";
-import { createIngest } from "./ingest/ingest.ts";
+import { createDeadLetterIngest, createIngest } from "./ingest/ingest.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { trackPresence } from "./presence.ts";
 import type { DurableQueue } from "./queue/durable-queue.ts";
@@ -44,6 +49,10 @@ export interface Gateway {
   mqttPort(): number;
   /** The MQTTS port, when MQTTS_PORT is set. */
   mqttsPort(): number | undefined;
+  /** The OCPP 1.6J (ws://) port. */
+  ocppPort(): number;
+  /** The wss:// port, when OCPPS_PORT is set. */
+  ocppsPort(): number | undefined;
   httpPort(): number | undefined;
   queue: DurableQueue;
   credentials: CredentialCache;
@@ -71,39 +80,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }));
   const credentials = await CredentialCache.open(join(dir, "credentials.json"));
   const commandStore = await CommandStore.open(join(dir, "commands.jsonl"));
+  const idMaps = await IdMaps.open(join(dir, "ocpp-ids.jsonl"), clock.now());
+  const budget = connectionBudget(config.MQTT_MAX_CONNECTIONS);
+  const perAddress = new RateLimiter({ perMinute: config.MQTT_CONNECT_RATE_PER_MINUTE, clock });
+  const failures = new RateLimiter({ perMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE, clock });
+  const ingestDeps = {
+    queue,
+    gatewayId: config.GATEWAY_ID,
+    clock,
+    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+    maxRecordBytes: config.FORWARD_RECORD_MAX_BYTES,
+    admitDeadLetter: deadLetterLimit(config.DEAD_LETTERS_PER_MINUTE, clock).admit,
+    onAccepted: (type: string, ms: number) => {
+      metrics.messagesIn.inc({ type });
+      metrics.pubackLatency.observe(ms / 1000);
+    },
+    onInvalid: (cpId: string, reason: string) => {
+      metrics.invalid.inc({ reason: reason.split(":")[0]!.slice(0, 60) });
+      log.warn({ cpId, reason: reason.slice(0, 200) }, "Malformed charger message dead-lettered");
+    },
+    onDeadLetterLimited: (cpId: string, reason: string) => {
+      metrics.deadLettersLimited.inc();
+      deadLetterWarning.note({ cpId, reason: reason.slice(0, 200), limit: config.DEAD_LETTERS_PER_MINUTE });
+    },
+  };
+  const ingest = createIngest(ingestDeps);
 
   const broker = await Aedes.createBroker({
     id: config.GATEWAY_ID,
     authenticate: createAuthenticate({
       credentials,
-      perAddress: new RateLimiter({ perMinute: config.MQTT_CONNECT_RATE_PER_MINUTE, clock }),
-      failures: new RateLimiter({ perMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE, clock }),
+      perAddress,
+      failures,
       onRefused: (cpId, reason, address) => {
         metrics.refused.inc({ what: reason.startsWith("rate_limited") ? "connect_rate_limited" : "connect" });
         log.warn({ cpId, reason, address }, "Connection refused");
       },
     }),
     authorizePublish: createAuthorizePublish({
-      ingest: createIngest({
-        queue,
-        gatewayId: config.GATEWAY_ID,
-        clock,
-        maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
-        maxRecordBytes: config.FORWARD_RECORD_MAX_BYTES,
-        admitDeadLetter: deadLetterLimit(config.DEAD_LETTERS_PER_MINUTE, clock).admit,
-        onAccepted: (type, ms) => {
-          metrics.messagesIn.inc({ type });
-          metrics.pubackLatency.observe(ms / 1000);
-        },
-        onInvalid: (cpId, reason) => {
-          metrics.invalid.inc({ reason: reason.split(":")[0]!.slice(0, 60) });
-          log.warn({ cpId, reason: reason.slice(0, 200) }, "Malformed charger message dead-lettered");
-        },
-        onDeadLetterLimited: (cpId, reason) => {
-          metrics.deadLettersLimited.inc();
-          deadLetterWarning.note({ cpId, reason: reason.slice(0, 200), limit: config.DEAD_LETTERS_PER_MINUTE });
-        },
-      }),
+      ingest,
       onRefused: (cpId, topic) => {
         metrics.refused.inc({ what: "publish" });
         log.warn({ cpId, topic }, "Publish outside the charger's own topics refused; disconnecting");
@@ -115,7 +130,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   });
   const delivery = new CommandDelivery({
-    broker,
     store: commandStore,
     queue,
     gatewayId: config.GATEWAY_ID,
@@ -125,6 +139,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onDelivered: (type) => metrics.commandsDelivered.inc({ type }),
     onExpired: (type) => metrics.commandsExpired.inc({ type }),
   });
+  attachMqttCommands(broker, delivery, log);
+  const ocppCtx: OcppContext = {
+    ingest,
+    deadLetter: createDeadLetterIngest(ingestDeps),
+    maps: idMaps,
+    credentials,
+    clock,
+    log,
+    heartbeatSeconds: config.OCPP_HEARTBEAT_SECONDS,
+    faults: new Set(),
+    onConnector: () => {},
+  };
   trackPresence({
     broker,
     queue,
@@ -161,7 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const ops = opsRoutes({
     registry,
     readiness: [{ name: "bus", check: () => bus.health().state === "connected" }],
-    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: broker.connectedClients, pendingCommands: commandStore.size, subscriptions: subscriptions?.states() ?? {} }),
+    details: () => ({ gatewayId: config.GATEWAY_ID, queue: queue.stats(), bus: bus.health(), chargers: broker.connectedClients + (ocpp?.connected() ?? 0), chargersByTransport: { mqtt: broker.connectedClients, ocpp: ocpp?.connected() ?? 0 }, pendingCommands: commandStore.size, subscriptions: subscriptions?.states() ?? {} }),
   });
   ops.use("/metrics", async (_c, next) => {
     refreshGauges();
@@ -175,6 +201,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
    */
   function closeRevoked(cpId: string): void {
     // aedes keeps its authenticated clients by id; its types do not declare the map.
+    if (ocpp?.closeRevoked(cpId)) {
+      metrics.refused.inc({ what: "revoked" });
+      log.warn({ cpId, transport: "ocpp1.6" }, "Charger credentials revoked; its connection is closed");
+      return;
+    }
     const client = (broker as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[cpId];
     if (!client) return;
     metrics.refused.inc({ what: "revoked" });
@@ -183,6 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   let listeners: MqttListeners | undefined;
+  let ocpp: OcppListeners | undefined;
   let http: HttpServerHandle | undefined;
   let subscriptions: BusSubscriptions | undefined;
 
@@ -193,6 +225,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     credentials,
     mqttPort,
     mqttsPort: () => listeners?.tlsPort(),
+    ocppPort: () => ocpp?.port() ?? config.OCPP_PORT,
+    ocppsPort: () => ocpp?.tlsPort(),
     httpPort: () => http?.port,
     async start() {
       forwarder.start();
@@ -226,6 +260,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             ? undefined
             : { port: config.MQTTS_PORT, host: config.MQTTS_HOST, certFile: config.TLS_CERT_FILE!, keyFile: config.TLS_KEY_FILE! },
         maxConnections: config.MQTT_MAX_CONNECTIONS,
+        budget,
         onOverLimit: (address) => {
           metrics.refused.inc({ what: "connection_limit" });
           overLimitWarning.note({ address, limit: config.MQTT_MAX_CONNECTIONS });
@@ -236,18 +271,49 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           log.warn({ address, bytes, limit: config.MQTT_MAX_PACKET_BYTES }, "MQTT packet over the size limit; connection closed");
         },
       });
+      ocpp = await listenOcpp({
+        ctx: ocppCtx,
+        delivery,
+        admission: { credentials, perAddress, failures },
+        queue,
+        gatewayId: config.GATEWAY_ID,
+        clock,
+        host: config.OCPP_HOST ?? config.MQTT_HOST,
+        port: config.OCPP_PORT,
+        tls: config.OCPPS_PORT === undefined ? undefined : { port: config.OCPPS_PORT, certFile: config.TLS_CERT_FILE!, keyFile: config.TLS_KEY_FILE! },
+        budget,
+        maxFrameBytes: config.MQTT_MAX_PACKET_BYTES,
+        callTimeoutMs: config.OCPP_CALL_TIMEOUT_SECONDS * 1000,
+        metrics: {
+          connected: (n) => metrics.ocppConnections.set(n),
+          call: (action) => metrics.ocppCalls.inc({ action }),
+          callError: (code) => metrics.ocppCallErrors.inc({ code }),
+          commandAnswer: (action, status) => metrics.ocppCommandAnswers.inc({ action, status }),
+          refused: (what, reason, cpId, address) => {
+            metrics.refused.inc({ what });
+            if (what === "connection_limit") overLimitWarning.note({ address, limit: config.MQTT_MAX_CONNECTIONS, transport: "ocpp1.6" });
+            else log.warn({ cpId, reason, address, transport: "ocpp1.6" }, "Connection refused");
+          },
+          takeover: (cpId) => {
+            metrics.takeovers.inc();
+            log.warn({ cpId, transport: "ocpp1.6" }, "OCPP connection replaced by a new one for the same cpId");
+          },
+        },
+      });
       http = await serveHttp(ops, config.GATEWAY_HTTP_PORT, undefined, "GATEWAY_HTTP_PORT");
-      log.info({ mqttPort: mqttPort(), mqttsPort: listeners.tlsPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
+      log.info({ mqttPort: mqttPort(), mqttsPort: listeners.tlsPort(), ocppPort: ocpp.port(), ocppsPort: ocpp.tlsPort(), httpPort: http.port, gatewayId: config.GATEWAY_ID, bus: bus.kind }, "Gateway started");
     },
     async stop() {
       // Stop accepting first; the listener's close completes once aedes has ended the connections.
       const listenerClosed = listeners?.close() ?? Promise.resolve();
+      await ocpp?.close();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
       delivery.stop();
       await forwarder.stop();
       await subscriptions?.close();
       await commandStore.close();
+      await idMaps.close();
       await queue.close();
       await credentials.flush();
       await http?.close();

@@ -19,7 +19,7 @@ await runMain("gateway", async () => {
   const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
   const runtime = deno ? `deno ${deno.version.deno}` : `node ${process.version}`;
   log.info(
-    { mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort()}`, httpUrl: `http://127.0.0.1:${gateway.httpPort()}`, gatewayId: config.GATEWAY_ID, runtime },
+    { mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort()}`, ocppUrl: `ws://127.0.0.1:${gateway.ocppPort()}/ocpp/{cpId}`, httpUrl: `http://127.0.0.1:${gateway.httpPort()}`, gatewayId: config.GATEWAY_ID, runtime },
     "Gateway is running",
   );
   onShutdown(log, async () => {

@@ -34,6 +34,10 @@ export function createGatewayMetrics(registry: Registry) {
       registers,
     }),
     commandsDelivered: new Counter({ name: "chargebridge_gateway_commands_total", help: "Commands published to chargers (redeliveries included)", labelNames: ["type"], registers }),
+    ocppConnections: new Gauge({ name: "chargebridge_gateway_ocpp_connections", help: "OCPP charge boxes connected now", registers }),
+    ocppCalls: new Counter({ name: "chargebridge_gateway_ocpp_calls_total", help: "OCPP calls from charge boxes handled, by action", labelNames: ["action"], registers }),
+    ocppCallErrors: new Counter({ name: "chargebridge_gateway_ocpp_callerrors_total", help: "CALLERRORs sent to charge boxes (bad frames, schema-invalid or unknown calls), by error code", labelNames: ["code"], registers }),
+    ocppCommandAnswers: new Counter({ name: "chargebridge_gateway_ocpp_command_answers_total", help: "Charge boxes' answers to the gateway's calls, by action and status (unanswered: timeout or connection lost)", labelNames: ["action", "status"], registers }),
     commandsExpired: new Counter({ name: "chargebridge_gateway_commands_expired_total", help: "Commands reported expired because their charger did not take them in time", labelNames: ["type"], registers }),
   };
 }

@@ -10,7 +10,14 @@ export const chargerStatusSchema = z.enum(CHARGER_STATUSES);
 const wh = z.number().finite().nonnegative();
 
 export const upstreamSchemas = {
-  boot: z.object({ ...base, vendor: textSchema(128), model: textSchema(128), firmware: textSchema(128) }),
+  boot: z.object({
+    ...base,
+    vendor: textSchema(128),
+    model: textSchema(128),
+    firmware: textSchema(128),
+    /** Added field, informative only: how the charger reached the gateway. Central does not depend on it. */
+    transport: z.enum(["mqtt", "ocpp1.6"]).optional(),
+  }),
   status: z.object({ ...base, status: chargerStatusSchema }),
   heartbeat: z.object({ ...base }),
   charging_started: z.object({ ...base, reservationId: entityIdSchema, meterStartWh: wh }),

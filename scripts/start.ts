@@ -38,6 +38,7 @@ await runMain("chargebridge", async () => {
 
   const apiUrl = `http://127.0.0.1:${central.port()}`;
   const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort()}`;
+  const ocppUrl = `ws://127.0.0.1:${gateway.ocppPort()}/ocpp/{cpId}`;
   let fleet: Fleet | undefined;
   if (simChargers > 0) {
     const chargers = await provisionChargers({
@@ -53,6 +54,7 @@ await runMain("chargebridge", async () => {
     {
       apiUrl,
       mqttUrl,
+      ocppUrl,
       gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
       operatorToken: central.operatorToken,
       simChargers,
@@ -67,6 +69,7 @@ await runMain("chargebridge", async () => {
       "ChargeBridge is running",
       `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
       `  MQTT broker     ${mqttUrl}`,
+      `  OCPP 1.6J       ${ocppUrl}   (subprotocol ocpp1.6, HTTP Basic cpId:secret)`,
       `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,
       `  Operator token  ${central.operatorToken}${central.operatorTokenGenerated ? "   (generated; set OPERATOR_TOKEN to fix it)" : ""}`,
       `  Chargers        ${simChargers} simulated`,

@@ -136,6 +136,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
         ...topics,
         KAFKA_BROKERS: o.brokers,
         MQTT_PORT: String(mqttPort),
+        OCPP_PORT: "0",
         MQTT_HOST: "127.0.0.1",
         GATEWAY_HTTP_PORT: String(gatewayHttpPort),
         DATA_DIR: dataDir,

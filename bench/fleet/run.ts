@@ -91,7 +91,7 @@ async function startGateway(): Promise<Broker> {
   // The whole fleet connects from 127.0.0.1: a per-address connect limit would measure the limiter.
   const env = {
     ...process.env,
-    ...{ MQTT_PORT: "0", MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `bench-${run}`, LOG_LEVEL: "warn" },
+    ...{ MQTT_PORT: "0", OCPP_PORT: "0", MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `bench-${run}`, LOG_LEVEL: "warn" },
     MQTT_CONNECT_RATE_PER_MINUTE: "0",
   };
   const cleanup = () => rm(dataDir, { recursive: true, force: true });

@@ -82,6 +82,7 @@ async function startGateway(kafka: PrivateKafka, cpIds: string[]): Promise<Gatew
       ...topics,
       KAFKA_BROKERS: kafka.brokers.join(","),
       MQTT_PORT: String(mqttPort),
+      OCPP_PORT: "0",
       MQTT_HOST: "127.0.0.1",
       GATEWAY_HTTP_PORT: String(httpPort),
       DATA_DIR: dataDir,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { listenError } from "../../platform/startup-error.ts";
+import { connectionBudget, type ConnectionBudget } from "../connection-budget.ts";
 import { guardPacketSize } from "./packet-size-guard.ts";
 
 export interface TlsListenerOptions {
@@ -23,6 +24,8 @@ export interface MqttListenerOptions {
   onOversize(address: string | undefined, declaredBytes: number): void;
   /** Open connections over both listeners; one more is closed on accept. 0: no limit. */
   maxConnections?: number;
+  /** Shared with the OCPP listeners when given (then `maxConnections` is ignored). */
+  budget?: ConnectionBudget;
   onOverLimit?(address: string | undefined): void;
 }
 
@@ -56,17 +59,16 @@ function portOf(server: Server | undefined): number | undefined {
  * size guard before aedes buffers anything.
  */
 export async function listenMqtt(options: MqttListenerOptions): Promise<MqttListeners> {
-  let open = 0;
+  const budget = options.budget ?? connectionBudget(options.maxConnections ?? 0);
   const accept = (socket: Socket) => {
     // Counted before aedes sees the socket: a flood of idle sockets that never send CONNECT would
     // otherwise hold memory and file descriptors for aedes' whole connect timeout each.
-    if (options.maxConnections && open >= options.maxConnections) {
+    if (!budget.take()) {
       options.onOverLimit?.(socket.remoteAddress);
       socket.destroy();
       return;
     }
-    open += 1;
-    socket.once("close", () => (open -= 1));
+    socket.once("close", () => budget.release());
     // Commands and PUBACKs are small packets that must go out now; Nagle's algorithm held each
     // one back ~35 ms waiting for more to send (measured in bench/gateway).
     socket.setNoDelay(true);

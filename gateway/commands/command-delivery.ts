@@ -1,13 +1,16 @@
-import type { Aedes, AedesPublishPacket, Client, Subscription } from "aedes";
 import type { Clock } from "../../platform/clock.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { downFilter, downTopic, parseTopic, type UpEvent } from "../../protocol/index.ts";
+import type { UpEvent } from "../../protocol/index.ts";
 import type { DurableQueue } from "../queue/durable-queue.ts";
 import { encodeQueueRecord } from "../queue-record.ts";
 import type { CommandStore, PendingCommand } from "./command-store.ts";
 
+/** One live connection's way to hand a command to its charger (an MQTT publish, an OCPP call). */
+export interface CommandLink {
+  send(cmd: PendingCommand): void;
+}
+
 export interface CommandDeliveryDeps {
-  broker: Aedes;
   store: CommandStore;
   queue: DurableQueue;
   gatewayId: string;
@@ -19,47 +22,37 @@ export interface CommandDeliveryDeps {
 }
 
 /**
- * Gets each command to its charger at least once, across charger reconnects and gateway restarts:
- * a command stays in the store until the charger PUBACKs it or answers it, and is published again
- * whenever the charger (re)connects or subscribes. One that cannot be delivered in time is
- * reported to Central as a `command_result` with `accepted: false, reason: "expired"`.
+ * Gets each command to its charger at least once, across charger reconnects and gateway restarts,
+ * whatever the transport: a command stays in the store until the charger takes it (MQTT PUBACK)
+ * or answers it (`command_result`, an OCPP CALLRESULT), and is sent again whenever the charger
+ * (re)connects. One that cannot be delivered in time is reported to Central as a `command_result`
+ * with `accepted: false, reason: "expired"`. The transports are thin adapters that call
+ * `online`/`offline`/`redeliver`/`done` (mqtt-command-adapter.ts, ocpp/command-adapter.ts).
  */
 export class CommandDelivery {
-  /** The live connection per charger; a takeover's old connection must not unregister the new one. */
-  private readonly connected = new Map<string, Client>();
+  /** The live link per charger; a takeover's old connection must not unregister the new one. */
+  private readonly links = new Map<string, CommandLink>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly deps: CommandDeliveryDeps) {
-    const { broker } = deps;
-    broker.on("clientReady", (client: Client) => {
-      this.connected.set(client.id, client);
-      void deps.store.addCharger(client.id);
-      this.redeliver(client.id);
-    });
-    broker.on("clientDisconnect", (client: Client) => {
-      if (this.connected.get(client.id) === client) this.connected.delete(client.id);
-    });
-    // A charger without a kept session subscribes after CONNACK; publish again once it can receive.
-    broker.on("subscribe", (subs: Subscription[], client: Client) => {
-      if (client && subs.some((s) => s.topic === downFilter(client.id) || parseTopic(s.topic)?.cpId === client.id)) {
-        this.redeliver(client.id);
-      }
-    });
-    broker.on("ack", (packet) => {
-      const id = jsonField((packet as { payload?: unknown } | undefined)?.payload, "id");
-      if (id) void deps.store.done(id);
-    });
-    broker.on("publish", (packet: AedesPublishPacket, client: Client | null) => {
-      if (!client) return;
-      const topic = parseTopic(packet.topic);
-      if (topic?.direction !== "up" || topic.type !== "command_result") return;
-      const answered = jsonField(packet.payload, "commandId");
-      if (answered) void deps.store.done(answered);
-    });
+  constructor(private readonly deps: CommandDeliveryDeps) {}
+
+  /** A charger's connection is ready for commands: remember that we hold it, send what waits. */
+  online(cpId: string, link: CommandLink): void {
+    this.links.set(cpId, link);
+    void this.deps.store.addCharger(cpId);
+    this.redeliver(cpId);
+  }
+
+  offline(cpId: string, link: CommandLink): void {
+    if (this.links.get(cpId) === link) this.links.delete(cpId);
+  }
+
+  isOnline(cpId: string): boolean {
+    return this.links.has(cpId);
   }
 
   holdsSession(cpId: string): boolean {
-    return this.connected.has(cpId) || this.deps.store.holds(cpId);
+    return this.links.has(cpId) || this.deps.store.holds(cpId);
   }
 
   /** Stores the command (durably, before the bus offset is committed) and sends it if it can. */
@@ -70,7 +63,27 @@ export class CommandDelivery {
     if (type === "reserve" && typeof payload.expiresAt === "string") expiresAt = Math.min(expiresAt, Date.parse(payload.expiresAt));
     const cmd: PendingCommand = { cpId, type, payload, expiresAt };
     await this.deps.store.add(cmd);
-    if (this.connected.has(cpId)) this.publish(cmd);
+    this.links.get(cpId)?.send(cmd);
+  }
+
+  /** Taken or answered: forget it. Returns the command if it was pending. */
+  done(id: string): Promise<PendingCommand | undefined> {
+    return this.deps.store.done(id);
+  }
+
+  /** Whether a command is still waiting (not yet taken, answered or expired). */
+  pending(cpId: string): PendingCommand[] {
+    return this.deps.store.forCharger(cpId);
+  }
+
+  delivered(type: string): void {
+    this.deps.onDelivered(type);
+  }
+
+  redeliver(cpId: string): void {
+    const link = this.links.get(cpId);
+    if (!link) return;
+    for (const cmd of this.deps.store.forCharger(cpId)) link.send(cmd);
   }
 
   start(sweepMs = 1_000): void {
@@ -100,30 +113,5 @@ export class CommandDelivery {
       this.deps.log.warn({ cpId: cmd.cpId, commandId: cmd.payload.id, type: cmd.type }, "Command expired before its charger took it");
     }
     return due.length;
-  }
-
-  private redeliver(cpId: string): void {
-    for (const cmd of this.deps.store.forCharger(cpId)) this.publish(cmd);
-  }
-
-  private publish(cmd: PendingCommand): void {
-    this.deps.broker.publish(
-      { cmd: "publish", topic: downTopic(cmd.cpId, cmd.type), payload: Buffer.from(JSON.stringify(cmd.payload)), qos: 1, retain: false, dup: false },
-      (error?: Error) => {
-        if (error) this.deps.log.warn({ err: error, cpId: cmd.cpId }, "Command publish failed; will retry on reconnect");
-        else this.deps.onDelivered(cmd.type);
-      },
-    );
-  }
-}
-
-/** One string field of a JSON payload, or undefined for anything unparseable. */
-function jsonField(payload: unknown, key: string): string | undefined {
-  try {
-    const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload as Uint8Array);
-    const value = (JSON.parse(text) as Record<string, unknown>)[key];
-    return typeof value === "string" ? value : undefined;
-  } catch {
-    return undefined;
   }
 }

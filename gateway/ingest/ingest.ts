@@ -77,3 +77,21 @@ function decide(
   const value = encodeDeadLetter({ source: "gateway", reason, topic: `chargebridge/v1/${cpId}/up/${type}`, cpId, raw: bytes, at });
   return { record: { topic: "deadLetters", key: cpId, value }, reason };
 }
+
+/**
+ * A charger's input that no upstream type can carry (an OCPP call the gateway answered but could
+ * not map, e.g. StopTransaction for a transaction it never assigned): a bounded dead letter under
+ * the same per-charger budget, so the operator sees it and a flood of it stays cheap.
+ */
+export function createDeadLetterIngest(deps: Pick<IngestDeps, "queue" | "clock" | "admitDeadLetter" | "onInvalid" | "onDeadLetterLimited">) {
+  return (cpId: string, topic: string, raw: Uint8Array | string, reason: string): Promise<void> => {
+    if (!deps.admitDeadLetter(cpId)) {
+      deps.onDeadLetterLimited(cpId, reason);
+      return Promise.resolve();
+    }
+    deps.onInvalid(cpId, reason);
+    const at = new Date(deps.clock.now()).toISOString();
+    const value = encodeDeadLetter({ source: "gateway", reason, topic, cpId, raw, at });
+    return deps.queue.append(encodeQueueRecord({ topic: "deadLetters", key: cpId, value })).durable;
+  };
+}

@@ -53,7 +53,7 @@ describe("Central failover between two instances", { timeout: 240_000 }, () => {
     const b = startProcess("central/main.ts", centralEnv("central-b"), "central-b");
     const gw = startProcess(
       "gateway/main.ts",
-      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `fo-${run}` },
+      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", OCPP_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `fo-${run}` },
       "gateway",
     );
     procs.push(a, b, gw);

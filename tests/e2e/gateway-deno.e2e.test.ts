@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
+import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
@@ -42,7 +43,7 @@ describe("the gateway process on Deno", { timeout: 120_000 }, () => {
     httpUrl = `http://127.0.0.1:${httpPort}`;
     gateway = startProcess(
       "gateway/main.ts",
-      { ...topics, KAFKA_BROKERS: brokers.join(","), MQTT_PORT: String(mqttPort), MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: String(httpPort), DATA_DIR: dataDir, GATEWAY_ID: `deno-${run}` },
+      { ...topics, KAFKA_BROKERS: brokers.join(","), MQTT_PORT: String(mqttPort), OCPP_PORT: "0", MQTT_HOST: "127.0.0.1", GATEWAY_HTTP_PORT: String(httpPort), DATA_DIR: dataDir, GATEWAY_ID: `deno-${run}` },
       "gateway (deno)",
       "deno",
     );
@@ -87,6 +88,27 @@ describe("the gateway process on Deno", { timeout: 120_000 }, () => {
     const payload = { id: `cmd-deno-${run}`, ts: new Date().toISOString(), reservationId: "res-deno" };
     await observer.publish(topics.KAFKA_TOPIC_COMMANDS, [{ key: CP, value: JSON.stringify({ cpId: CP, type: "stop", payload }) }]);
     await waitFor(() => got.some((m) => m.id === payload.id), { timeoutMs: 30_000, what: "the command at the charger" });
+  });
+
+  it("serves an OCPP 1.6J box on Deno: answers after the fsync, the event reaches Kafka", async () => {
+    const ocppUrl = String(gateway.lines.find((l) => l.msg === "Gateway is running")?.ocppUrl);
+    const box = new RPCClient({
+      endpoint: ocppUrl.replace("/{cpId}", ""),
+      identity: CP,
+      password: SECRET,
+      protocols: ["ocpp1.6"],
+      strictMode: true,
+      reconnect: false,
+    } as ConstructorParameters<typeof RPCClient>[0]);
+    await box.connect();
+    expect(await box.call("BootNotification", { chargePointVendor: "DenoBox", chargePointModel: "D1" })).toMatchObject({ status: "Accepted" });
+    const timestamp = new Date().toISOString();
+    await box.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available", timestamp });
+    await waitFor(
+      () => events.map((r) => JSON.parse(r.value)).some((e) => e.kind === "up" && e.type === "status" && e.payload.ts === timestamp),
+      { timeoutMs: 30_000, what: "the OCPP status on Kafka" },
+    );
+    await box.close();
   });
 
   it("stops on SIGTERM with exit 0", async () => {

@@ -29,6 +29,7 @@ describe("gateway restarted right after SIGKILL", { timeout: 240_000 }, () => {
       KAFKA_BROKERS: "",
       MQTT_HOST: "127.0.0.1",
       MQTT_PORT: String(await freePort()),
+      OCPP_PORT: "0",
       GATEWAY_HTTP_PORT: String(await freePort()),
       GATEWAY_ID: "restart-site",
     };

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, type ApiCall } from "../support/api-client.ts";
 import { embeddedEnv, startProcess, type RunningProcess } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
 import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
 
 const TTL_SECONDS = 3;
@@ -15,6 +17,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
   let dataDir: string;
   let apiUrl: string;
   let gatewayHttpUrl: string;
+  let ocppUrl: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-e2e-"));
@@ -34,6 +37,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     expect(ready).toMatchObject({ bus: "in-process", database: "pglite", simChargers: 3 });
     apiUrl = ready.apiUrl as string;
     gatewayHttpUrl = ready.gatewayHttpUrl as string;
+    ocppUrl = ready.ocppUrl as string;
     api = apiClient(apiUrl);
     operatorToken = ready.operatorToken as string;
     await expectChargersOnline(api, operatorToken, ["sim-cp-001", "sim-cp-002", "sim-cp-003"]);
@@ -60,6 +64,30 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     expect((await fetch(`${gatewayHttpUrl}/readyz`)).status).toBe(200);
     const openapi = await api("GET", "/openapi.json");
     expect(openapi.body.paths["/v1/reservations"].post.requestBody).toBeDefined();
+  });
+
+  it("prints the OCPP address; a charge box provisioned over REST boots there with its secret", async () => {
+    expect(ocppUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ocpp\/\{cpId\}$/);
+    const created = await api("POST", "/v1/charge-points", operatorToken, { cpId: "ocpp-box-1" });
+    expect(created.status).toBe(201);
+    const box = await waitFor(
+      async () => {
+        const client = new RPCClient({
+          endpoint: ocppUrl.replace("/{cpId}", ""),
+          identity: "ocpp-box-1",
+          password: created.body.mqtt.password,
+          protocols: ["ocpp1.6"],
+          strictMode: true,
+          reconnect: false,
+        } as ConstructorParameters<typeof RPCClient>[0]);
+        await client.connect(); // 401 until the gateway has the new credential
+        return client;
+      },
+      { what: "OCPP connection with the provisioned secret" },
+    );
+    expect(await box.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "OCPP-1" })).toMatchObject({ status: "Accepted" });
+    await waitFor(async () => (await api("GET", "/v1/charge-points/ocpp-box-1", operatorToken)).body.vendor === "Acme", { what: "boot applied by Central" });
+    await box.close();
   });
 
   it("takes a driver from reservation to a completed session with energy", async () => {

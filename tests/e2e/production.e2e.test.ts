@@ -48,13 +48,13 @@ describe("production path: Central and gateway as separate processes on Kafka an
     );
     gateway = startProcess(
       "gateway/main.ts",
-      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `e2e-${run}` },
+      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", OCPP_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, GATEWAY_ID: `e2e-${run}` },
       "gateway",
     );
     // A second site: its own gateway, its own chargers, the same Central.
     gateway2 = startProcess(
       "gateway/main.ts",
-      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: `${dataDir}-site2`, GATEWAY_ID: `e2e-${run}-site2` },
+      { ...topics, KAFKA_BROKERS: brokers, MQTT_PORT: "0", OCPP_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: `${dataDir}-site2`, GATEWAY_ID: `e2e-${run}-site2` },
       "gateway-2",
     );
     const c = await central.waitForLog((l) => l.msg === "Central is running", 120_000, "ready");

@@ -105,6 +105,7 @@ describe("Kafka over TLS with SASL", { timeout: 180_000 }, () => {
         KAFKA_SASL_USERNAME: USER,
         KAFKA_SASL_PASSWORD: password,
         MQTT_PORT: String(await freePort()),
+        OCPP_PORT: "0",
         MQTT_HOST: "127.0.0.1",
         GATEWAY_HTTP_PORT: String(httpPort),
         DATA_DIR: mkdtempSync(join(dir, "gw-")),

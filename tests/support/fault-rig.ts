@@ -70,6 +70,7 @@ export class FaultRig {
         ...env,
         KAFKA_BROKERS: this.brokers,
         MQTT_PORT: String(this.mqttPort),
+        OCPP_PORT: "0",
         MQTT_HOST: "127.0.0.1",
         GATEWAY_HTTP_PORT: String(this.httpPort),
         DATA_DIR: this.dataDir,

@@ -29,7 +29,7 @@ export interface GatewayHarness {
 export async function createGatewayHarness(env: Record<string, string> = {}): Promise<GatewayHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-gw-"));
   const bus = new InProcessBus();
-  const config = loadGatewayConfig({ MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", MQTT_HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
+  const config = loadGatewayConfig({ MQTT_PORT: "0", OCPP_PORT: "0", GATEWAY_HTTP_PORT: "0", MQTT_HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
   let gateway = await createGateway({ config, bus });
   await gateway.start();
   const events: ConsumedRecord[] = [];

@@ -100,5 +100,5 @@ export function startProcess(script: string, env: Record<string, string>, name =
  * PostgreSQL.
  */
 export function embeddedEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { HTTP_PORT: "0", MQTT_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, KAFKA_BROKERS: "", DATABASE_URL: "", ...extra };
+  return { HTTP_PORT: "0", MQTT_PORT: "0", OCPP_PORT: "0", GATEWAY_HTTP_PORT: "0", DATA_DIR: dataDir, KAFKA_BROKERS: "", DATABASE_URL: "", ...extra };
 }
