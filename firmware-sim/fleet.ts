@@ -1,4 +1,5 @@
 import type { ChargerStatus } from "../protocol/index.ts";
+import type { FleetCharger } from "./charger.ts";
 import { inBatches } from "./batches.ts";
 import type { ChargerCredentials } from "./provision.ts";
 import { SimCharger, type SimChargerOptions } from "./sim-charger.ts";
@@ -23,8 +24,9 @@ export interface FleetStats {
   dropped: number;
 }
 
-export interface Fleet {
-  chargers: Map<string, SimCharger>;
+/** Simulated chargers of one transport: SimCharger (MQTT), or OCPP connectors (ocpp/ocpp-fleet.ts). */
+export interface Fleet<C extends FleetCharger = SimCharger> {
+  chargers: Map<string, C>;
   stats(): FleetStats;
   stop(): Promise<void>;
 }
@@ -59,7 +61,7 @@ export function simCpIds(count: number, prefix = "sim-cp"): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(3, "0")}`);
 }
 
-export function fleetStats(chargers: Iterable<SimCharger>): FleetStats {
+export function fleetStats(chargers: Iterable<FleetCharger>): FleetStats {
   const s: FleetStats = {
     chargers: 0,
     connected: 0,

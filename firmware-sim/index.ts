@@ -8,3 +8,7 @@ export { loadScenario, parseScenario, ScenarioError, type Scenario } from "./sce
 export { Harness, HarnessError, type HarnessOptions } from "./hil/harness.ts";
 export { formatReport, type Report } from "./hil/report.ts";
 export { restClient } from "./hil/rest.ts";
+export type { FleetCharger, ChargerStats } from "./charger.ts";
+export { OcppCharger, connectorCpId, type OcppChargerOptions } from "./ocpp/ocpp-charger.ts";
+export { OcppConnector, type OcppTransaction } from "./ocpp/ocpp-connector.ts";
+export { startOcppFleet, ocppChargePointIds, type OcppFleetOptions } from "./ocpp/ocpp-fleet.ts";

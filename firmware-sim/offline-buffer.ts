@@ -40,8 +40,8 @@ const PRIORITY: Record<UpstreamType, number> = {
  * because firmware has fixed memory; when full, the oldest message of the lowest priority is
  * evicted, so a long outage costs meter values before it costs a transaction.
  */
-export class OfflineBuffer {
-  private items: BufferedMessage[] = [];
+export class OfflineBuffer<M extends { type: UpstreamType } = BufferedMessage> {
+  private items: M[] = [];
   private peak = 0;
   private skipped = 0;
   private readonly dropped: Partial<Record<UpstreamType, number>> = {};
@@ -55,7 +55,7 @@ export class OfflineBuffer {
   }
 
   /** False when the message is not kept at all (a heartbeat); evicted or refused ones count as dropped. */
-  push(message: BufferedMessage): boolean {
+  push(message: M): boolean {
     if (PRIORITY[message.type] === 0) {
       this.skipped += 1;
       return false;
@@ -70,7 +70,7 @@ export class OfflineBuffer {
   }
 
   /** Hands over everything in the order it was produced and empties the buffer. */
-  drain(): BufferedMessage[] {
+  drain(): M[] {
     const out = this.items;
     this.items = [];
     return out;
@@ -81,7 +81,7 @@ export class OfflineBuffer {
   }
 
   /** Evicts the oldest message of the lowest priority below the newcomer's; false if none is lower-or-equal. */
-  private evictFor(incoming: BufferedMessage): boolean {
+  private evictFor(incoming: M): boolean {
     let victim = -1;
     for (let i = 0; i < this.items.length; i++) {
       const p = PRIORITY[this.items[i]!.type];

@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { decodeDownstream, downFilter, parseTopic, upTopic, type ChargerStatus, type DownstreamMessage, type UpstreamType } from "../protocol/index.ts";
+import type { ChargerStats, FleetCharger } from "./charger.ts";
 import { ChargePointFirmware, type EvOption, type Outgoing } from "./firmware.ts";
-import { OfflineBuffer, type BufferedMessage, type OfflineBufferStats } from "./offline-buffer.ts";
+import { OfflineBuffer, type BufferedMessage } from "./offline-buffer.ts";
 import { jitteredReconnect, type ReconnectControl } from "./reconnect.ts";
 
 export interface SimChargerOptions {
@@ -30,14 +31,7 @@ export interface SimChargerOptions {
   bufferSize?: number;
 }
 
-export interface SimChargerStats {
-  /** Messages meant for the platform: published, or kept for later (skipped heartbeats are not). */
-  produced: number;
-  /** Acknowledged by the platform (PUBACK). */
-  acked: number;
-  connects: number;
-  buffer: OfflineBufferStats;
-}
+export type SimChargerStats = ChargerStats;
 
 /**
  * One simulated charge point speaking wire contract v1: persistent session (clean=false), QoS 1
@@ -46,7 +40,7 @@ export interface SimChargerStats {
  * reconnect; messages already handed to mqtt.js but not yet acknowledged stay in mqtt.js's
  * outgoing store and are retransmitted by it first. Behaviour lives in ChargePointFirmware.
  */
-export class SimCharger {
+export class SimCharger implements FleetCharger {
   readonly cpId: string;
   readonly firmware: ChargePointFirmware;
   private client: MqttClient | null = null;

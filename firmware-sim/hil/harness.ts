@@ -1,6 +1,9 @@
 import { delay } from "../../platform/backoff.ts";
 import { inBatches } from "../batches.ts";
-import type { Fleet } from "../fleet.ts";
+import type { FleetCharger } from "../charger.ts";
+import type { Fleet as AnyFleet } from "../fleet.ts";
+
+type Fleet = AnyFleet<FleetCharger>;
 import { startChaos } from "../scenario/chaos.ts";
 import { driverJourney, refresh } from "../scenario/drivers.ts";
 import { Rng } from "../scenario/random.ts";

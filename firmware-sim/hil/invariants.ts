@@ -1,4 +1,7 @@
-import type { Fleet } from "../fleet.ts";
+import type { FleetCharger } from "../charger.ts";
+import type { Fleet as AnyFleet } from "../fleet.ts";
+
+type Fleet = AnyFleet<FleetCharger>;
 import { TERMINAL, type ChargePointView, type Ledger, type SessionView } from "./ledger.ts";
 import type { StuckReservation } from "./monitor.ts";
 
@@ -98,9 +101,20 @@ export function commandsAnswered(ledger: Ledger, fleet?: Fleet): InvariantResult
 export function energyMatchesMeter(fleet: Fleet, sessions: SessionView[]): InvariantResult {
   const violations: unknown[] = [];
   let checked = 0;
+  // An OCPP charger knows its reservations by the gateway's integer ids, not Central's: its
+  // sessions are matched to Central's in the order they started on that charge point.
+  const byCp = new Map<string, SessionView[]>();
+  for (const s of [...sessions].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))) byCp.set(s.cpId, [...(byCp.get(s.cpId) ?? []), s]);
+  const inOrder = (s: SessionView) => {
+    const logs = fleet.chargers.get(s.cpId)?.firmware.sessions ?? [];
+    const central = byCp.get(s.cpId) ?? [];
+    return logs.length === central.length ? logs[central.indexOf(s)] : undefined;
+  };
   for (const s of sessions) {
     if (!s.stoppedAt) continue;
-    const log = fleet.chargers.get(s.cpId)?.firmware.sessions.find((l) => l.reservationId === s.reservationId && l.meterStopWh !== null);
+    const found = fleet.chargers.get(s.cpId)?.firmware.sessions.find((l) => l.reservationId === s.reservationId && l.meterStopWh !== null);
+    const fallback = found ? undefined : inOrder(s);
+    const log = found ?? (fallback?.meterStopWh != null ? fallback : undefined);
     if (!log) continue;
     checked += 1;
     const expected = Math.max(0, log.meterStopWh! - log.meterStartWh);

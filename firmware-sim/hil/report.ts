@@ -1,4 +1,7 @@
-import type { Fleet } from "../fleet.ts";
+import type { FleetCharger } from "../charger.ts";
+import type { Fleet as AnyFleet } from "../fleet.ts";
+
+type Fleet = AnyFleet<FleetCharger>;
 import type { ChaosStats } from "../scenario/chaos.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import type { InvariantResult } from "./invariants.ts";

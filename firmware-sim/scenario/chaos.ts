@@ -1,5 +1,7 @@
-import type { Fleet } from "../fleet.ts";
-import type { SimCharger } from "../sim-charger.ts";
+import type { FleetCharger as SimCharger } from "../charger.ts";
+import type { Fleet as AnyFleet } from "../fleet.ts";
+
+type Fleet = AnyFleet<SimCharger>;
 import type { Rng } from "./random.ts";
 import type { Scenario } from "./schema.ts";
 
