@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/ocpp/run.ts [--clients 50] [--seconds 8] [--warmup 2] [--rounds 2]
  *        [--connections 5000] [--workers 2] [--mem-order ocpp,mqtt] [--stages tp,mem] [--out FILE]
+ *        [--paths ocpp,mqtt] [--profile DIR]
  *
  * 1. Throughput: `clients` OCPP boxes, each in a seeded transaction (seed.ts), send MeterValues
  *    with one CALL outstanding (OCPP-J §4.1.1); beside them as many MQTT clients publish the
@@ -15,9 +16,11 @@
  *    processes), and as many idle MQTT chargers (bench/fleet/fleet-worker.ts), each set added to
  *    the gateway in turn; its RSS (mean over 3 s) before and after each set → KB per connection.
  * 3. Diagnostic: strict-mode schema validation per MeterValues, timed in this process (strict-cost.ts).
+ * `--profile DIR` runs the gateway under `--cpu-prof` and prints where its CPU went
+ * (profile-summary.ts); use it with `--stages tp --paths ocpp` (or mqtt) so one path fills it.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,6 +32,7 @@ import { cpuMeter, fmt, freePort, median, percentile, sleep, startPrivateKafka }
 import { connectChargers, disconnect, publishTotal, startClosedLoad } from "../gateway/load.ts";
 import { closeBoxes, connectBoxes, startOcppClosedLoad } from "./ocpp-load.ts";
 import { cpuPerMessage, memoryTable, throughputTable, type MemoryResult, type WindowResult } from "./report.ts";
+import { summarise } from "./profile-summary.ts";
 import { seedBoxes, seedDataDir } from "./seed.ts";
 import { strictMicrosPerCall } from "./strict-cost.ts";
 
@@ -43,10 +47,13 @@ const { values: a } = parseArgs({
     "mem-order": { type: "string", default: "ocpp,mqtt" },
     stages: { type: "string", default: "tp,mem" },
     out: { type: "string" },
+    paths: { type: "string", default: "ocpp,mqtt" },
+    profile: { type: "string" },
   },
 });
 const o = { clients: Number(a.clients), seconds: Number(a.seconds), warmup: Number(a.warmup), rounds: Number(a.rounds), connections: Number(a.connections), workers: Number(a.workers) };
 const stages = new Set(a.stages!.split(","));
+const paths = new Set(a.paths!.split(","));
 const run = crypto.randomUUID().slice(0, 6);
 const PASSWORD = "ocppbench-secret-not-for-production";
 const here = new URL(".", import.meta.url).pathname;
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
       MQTT_CONNECT_RATE_PER_MINUTE: "0",
       MQTT_MAX_CONNECTIONS: "0",
       OCPP_HEARTBEAT_SECONDS: "3600",
+      ...(a.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${a.profile}` } : {}),
     }, "gateway");
     cleanup.push(() => proc.stop());
     const gw: Gw = { proc, http: `http://127.0.0.1:${httpPort}`, mqtt: `mqtt://127.0.0.1:${mqttPort}`, ocpp: `ws://127.0.0.1:${ocppPort}/ocpp` };
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
       const mqtt: WindowResult[] = [];
       for (let round = 1; round <= o.rounds; round++) {
         // Alternate which path goes first, so a drift in the machine's load does not favour one.
-        const order = round % 2 ? ["ocpp", "mqtt"] : ["mqtt", "ocpp"];
+        const order = (round % 2 ? ["ocpp", "mqtt"] : ["mqtt", "ocpp"]).filter((p) => paths.has(p));
         for (const path of order) {
           const w = path === "ocpp"
             ? await window(gw, pids, (onAck) => startOcppClosedLoad(boxes, onAck))
@@ -236,6 +244,10 @@ async function main(): Promise<void> {
     if (a.out) await writeFile(a.out, JSON.stringify(results, null, 2));
   } finally {
     for (const f of cleanup.reverse()) await f().catch((e: unknown) => console.error(`cleanup: ${String(e)}`));
+  }
+  if (a.profile) {
+    // The gateway writes its profile as it exits (the cleanup above stopped it).
+    for (const f of (await readdir(a.profile)).filter((f) => f.endsWith(".cpuprofile"))) console.log(`\n${summarise(join(a.profile, f))}`);
   }
 }
 
