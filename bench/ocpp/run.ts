@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/ocpp/run.ts [--clients 50] [--seconds 8] [--warmup 2] [--rounds 2]
  *        [--connections 5000] [--workers 2] [--mem-order ocpp,mqtt] [--stages tp,mem] [--out FILE]
- *        [--paths ocpp,mqtt] [--profile DIR]
+ *        [--mem-gateway fresh|same] [--paths ocpp,mqtt] [--profile DIR]
  *
  * 1. Throughput: `clients` OCPP boxes, each in a seeded transaction (seed.ts), send MeterValues
  *    with one CALL outstanding (OCPP-J §4.1.1); beside them as many MQTT clients publish the
@@ -13,8 +13,9 @@
  *    fsync. Windows alternate OCPP/MQTT; per window: answers/s, Kafka-acked/s (messages_out),
  *    answer latency p50/p99 (closed loop, from the call to its answer), CPU from /proc.
  * 2. Memory: `connections` idle OCPP boxes after BootNotification (ocpp-worker.ts, `workers`
- *    processes), and as many idle MQTT chargers (bench/fleet/fleet-worker.ts), each set added to
- *    the gateway in turn; its RSS (mean over 3 s) before and after each set → KB per connection.
+ *    processes), and as many idle MQTT chargers (bench/fleet/fleet-worker.ts), each set on a
+ *    fresh gateway process (`--mem-gateway same`: added in turn to the throughput gateway);
+ *    its RSS (mean over 3 s) before and after the set → KB per connection.
  * 3. Diagnostic: strict-mode schema validation per MeterValues, timed in this process (strict-cost.ts).
  * `--profile DIR` runs the gateway under `--cpu-prof` and prints where its CPU went
  * (profile-summary.ts); use it with `--stages tp --paths ocpp` (or mqtt) so one path fills it.
@@ -28,12 +29,12 @@ import { simCpIds } from "../../firmware-sim/fleet.ts";
 import { startProcess, type RunningProcess } from "../../tests/support/processes.ts";
 import { waitFor } from "../../tests/support/wait.ts";
 import { watchRss } from "../fleet/proc-stats.ts";
-import { cpuMeter, fmt, freePort, median, percentile, sleep, startPrivateKafka } from "../gateway/kit.ts";
+import { cpuMeter, fmt, freePort, median, percentile, sleep, startPrivateKafka, type PrivateKafka } from "../gateway/kit.ts";
 import { connectChargers, disconnect, publishTotal, startClosedLoad } from "../gateway/load.ts";
 import { closeBoxes, connectBoxes, startOcppClosedLoad } from "./ocpp-load.ts";
 import { cpuPerMessage, memoryTable, throughputTable, type MemoryResult, type WindowResult } from "./report.ts";
 import { summarise } from "./profile-summary.ts";
-import { seedBoxes, seedDataDir } from "./seed.ts";
+import { seedBoxes, seedDataDir, type SeededBox } from "./seed.ts";
 import { strictMicrosPerCall } from "./strict-cost.ts";
 
 const { values: a } = parseArgs({
@@ -45,6 +46,7 @@ const { values: a } = parseArgs({
     connections: { type: "string", default: "5000" },
     workers: { type: "string", default: "2" },
     "mem-order": { type: "string", default: "ocpp,mqtt" },
+    "mem-gateway": { type: "string", default: "fresh" },
     stages: { type: "string", default: "tp,mem" },
     out: { type: "string" },
     paths: { type: "string", default: "ocpp,mqtt" },
@@ -159,37 +161,52 @@ async function addIdleSet(gw: Gw, transport: string, workers: ChildProcess[]): P
   return { transport, connections: o.connections, connectSeconds, rssBeforeBytes: before.rss, rssAfterBytes: after.rss, heapBeforeBytes: before.heap, heapAfterBytes: after.heap };
 }
 
+/** gateway/main.ts as it ships, on its own seeded data dir (removed when it stops). */
+async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox[], profileDir?: string): Promise<Gw & { stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "cb-bench-ocpp-"));
+  await seedDataDir(dataDir, PASSWORD, [...ids.tpOcpp, ...ids.tpMqtt, ...ids.memOcpp, ...ids.memMqtt], boxes);
+  const [mqttPort, ocppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const proc = startProcess("gateway/main.ts", {
+    ...topics,
+    KAFKA_BROKERS: kafka.brokers.join(","),
+    MQTT_PORT: String(mqttPort),
+    OCPP_PORT: String(ocppPort),
+    MQTT_HOST: "127.0.0.1",
+    GATEWAY_HTTP_PORT: String(httpPort),
+    DATA_DIR: dataDir,
+    GATEWAY_ID: `ocppbench-${run}-${label}`,
+    LOG_LEVEL: "warn",
+    // Thousands of connections from one address: neither limiter is what is measured.
+    MQTT_CONNECT_RATE_PER_MINUTE: "0",
+    MQTT_MAX_CONNECTIONS: "0",
+    OCPP_HEARTBEAT_SECONDS: "3600",
+    ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+  }, `gateway-${label}`);
+  const http = `http://127.0.0.1:${httpPort}`;
+  await waitFor(() => fetch(`${http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
+  return {
+    proc,
+    http,
+    mqtt: `mqtt://127.0.0.1:${mqttPort}`,
+    ocpp: `ws://127.0.0.1:${ocppPort}/ocpp`,
+    async stop() {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main(): Promise<void> {
   console.log(`ocpp bench ${run}: ${o.clients} clients, windows ${o.warmup}+${o.seconds} s, ${o.rounds} round(s), ${o.connections} idle connections; load average ${load()}; starting a private Kafka...`);
   const kafka = await startPrivateKafka();
-  const dataDir = await mkdtemp(join(tmpdir(), "cb-bench-ocpp-"));
-  const cleanup: (() => Promise<unknown>)[] = [() => kafka.destroy(), () => rm(dataDir, { recursive: true, force: true })];
-  const workers: ChildProcess[] = [];
+  const cleanup: (() => Promise<unknown>)[] = [() => kafka.destroy()];
   process.once("SIGINT", () => void Promise.allSettled(cleanup.reverse().map((f) => f())).finally(() => process.exit(130)));
   const results: Record<string, unknown> = { run, options: o };
   try {
     const tpBoxes = seedBoxes(ids.tpOcpp, true);
-    await seedDataDir(dataDir, PASSWORD, [...ids.tpOcpp, ...ids.tpMqtt, ...ids.memOcpp, ...ids.memMqtt], tpBoxes);
-    const [mqttPort, ocppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const proc = startProcess("gateway/main.ts", {
-      ...topics,
-      KAFKA_BROKERS: kafka.brokers.join(","),
-      MQTT_PORT: String(mqttPort),
-      OCPP_PORT: String(ocppPort),
-      MQTT_HOST: "127.0.0.1",
-      GATEWAY_HTTP_PORT: String(httpPort),
-      DATA_DIR: dataDir,
-      GATEWAY_ID: `ocppbench-${run}`,
-      LOG_LEVEL: "warn",
-      // Thousands of connections from one address: neither limiter is what is measured.
-      MQTT_CONNECT_RATE_PER_MINUTE: "0",
-      MQTT_MAX_CONNECTIONS: "0",
-      OCPP_HEARTBEAT_SECONDS: "3600",
-      ...(a.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${a.profile}` } : {}),
-    }, "gateway");
-    cleanup.push(() => proc.stop());
-    const gw: Gw = { proc, http: `http://127.0.0.1:${httpPort}`, mqtt: `mqtt://127.0.0.1:${mqttPort}`, ocpp: `ws://127.0.0.1:${ocppPort}/ocpp` };
-    await waitFor(() => fetch(`${gw.http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
+    const gw = await startGateway(kafka, "tp", tpBoxes, a.profile);
+    cleanup.push(() => gw.stop());
+    const proc = gw.proc;
     const pids = { gateway: proc.child.pid, kafka: kafka.pid(), loadgen: process.pid };
 
     if (stages.has("tp")) {
@@ -230,14 +247,24 @@ async function main(): Promise<void> {
     }
 
     if (stages.has("mem")) {
-      cleanup.push(async () => workers.forEach((w) => w.exitCode === null && w.kill("SIGKILL")));
       const mem: MemoryResult[] = [];
       for (const t of a["mem-order"]!.split(",")) {
-        mem.push(await addIdleSet(gw, t, workers));
+        // fresh (default): each transport on a gateway process of its own, started like the
+        // throughput one, so neither set lands in heap the other (or the throughput stage) left
+        // free. same: both sets added in turn to the throughput stage's gateway.
+        const target = a["mem-gateway"] === "same" ? gw : await startGateway(kafka, `mem-${t}`, []);
+        const workers: ChildProcess[] = [];
+        try {
+          mem.push(await addIdleSet(target, t, workers));
+        } finally {
+          workers.forEach((w) => w.exitCode === null && w.kill("SIGKILL"));
+          if (target !== gw) await target.stop();
+        }
         console.log(`memory ${t}: ${JSON.stringify(mem.at(-1))} (load average ${load()})`);
       }
       results.memory = mem;
-      console.log(`\nMemory, ${o.connections} idle connections per transport, added in the order ${a["mem-order"]} (both sets held at the end):\n`);
+      const how = a["mem-gateway"] === "same" ? `added in turn (${a["mem-order"]}) to the throughput stage's gateway` : "each on a fresh gateway process";
+      console.log(`\nMemory, ${o.connections} idle connections per transport, ${how}:\n`);
       console.log(memoryTable(mem));
     }
     console.log(`\nload average at the end: ${load()}`);
