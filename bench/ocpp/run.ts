@@ -15,7 +15,8 @@
  * 2. Memory: `connections` idle OCPP boxes after BootNotification (ocpp-worker.ts, `workers`
  *    processes), and as many idle MQTT chargers (bench/fleet/fleet-worker.ts), each set on a
  *    fresh gateway process (`--mem-gateway same`: added in turn to the throughput gateway);
- *    its RSS (mean over 3 s) before and after the set → KB per connection.
+ *    its RSS (mean over 3 s) and V8's used heap, both after a forced full GC (inspector-gc.ts),
+ *    before and after the set → KB per connection.
  * 3. Diagnostic: strict-mode schema validation per MeterValues, timed in this process (strict-cost.ts).
  * `--profile DIR` runs the gateway under `--cpu-prof` and prints where its CPU went
  * (profile-summary.ts); use it with `--stages tp --paths ocpp` (or mqtt) so one path fills it.
@@ -33,6 +34,7 @@ import { cpuMeter, fmt, freePort, median, percentile, sleep, startPrivateKafka, 
 import { connectChargers, disconnect, publishTotal, startClosedLoad } from "../gateway/load.ts";
 import { closeBoxes, connectBoxes, startOcppClosedLoad } from "./ocpp-load.ts";
 import { cpuPerMessage, memoryTable, throughputTable, type MemoryResult, type WindowResult } from "./report.ts";
+import { collectGarbage, inspectorUrl } from "./inspector-gc.ts";
 import { summarise } from "./profile-summary.ts";
 import { seedBoxes, seedDataDir, type SeededBox } from "./seed.ts";
 import { strictMicrosPerCall } from "./strict-cost.ts";
@@ -127,7 +129,10 @@ function once<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<
 }
 
 async function settledMemory(gw: Gw): Promise<{ rss: number; heap: number }> {
-  await sleep(3_000); // let connect-time garbage be collected before sampling
+  await sleep(2_000); // connects' stragglers (boot events, fsyncs) finish first
+  const inspector = inspectorUrl(gw.proc.output);
+  if (!inspector) throw new Error("the gateway's inspector address is not in its stderr");
+  await collectGarbage(inspector);
   const w = watchRss(gw.proc.child.pid!, 250);
   await sleep(3_000);
   return { rss: w.stop().meanBytes, heap: await metric(gw, "nodejs_heap_size_used_bytes") };
@@ -180,7 +185,8 @@ async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox
     MQTT_CONNECT_RATE_PER_MINUTE: "0",
     MQTT_MAX_CONNECTIONS: "0",
     OCPP_HEARTBEAT_SECONDS: "3600",
-    ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    // The inspector only so the memory stage can force a GC before reading memory (inspector-gc.ts).
+    NODE_OPTIONS: `--inspect=127.0.0.1:0${profileDir ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ""}`,
   }, `gateway-${label}`);
   const http = `http://127.0.0.1:${httpPort}`;
   await waitFor(() => fetch(`${http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
