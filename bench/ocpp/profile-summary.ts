@@ -1,7 +1,8 @@
 /**
- * Where a process's CPU went, from a V8 .cpuprofile (node --cpu-prof): self time grouped by
- * owner (an npm package, a file of ours, Node's internals, GC), as % of the non-idle samples.
- * bench/ocpp runs it on the gateway's profile (`--profile DIR`) to say what bounds each path.
+ * Where a process's CPU went, from a V8 CPU profile (inspector.ts's `profiled`, or a
+ * .cpuprofile file): self time grouped by owner (an npm package, a file of ours, Node's
+ * internals, GC), as % of the non-idle samples. bench/ocpp runs it on the gateway's profile of
+ * each path's window (`--profile DIR`) to say what bounds each path.
  *
  *   node --import tsx bench/ocpp/profile-summary.ts FILE.cpuprofile [--top 15]
  */
@@ -14,7 +15,8 @@ interface ProfileNode {
 
 /** The owner of a frame: `pkg` for node_modules/pkg, `ours: dir/file` for the repo, `node:*`, or V8's own. */
 function owner(url: string, fn: string, repo: string): string {
-  if (!url) return fn.startsWith("(") ? fn : "(native/V8)";
+  // Builtins (JSON, crypto, the socket writes' C++ side) have no url: name them, they are the bulk.
+  if (!url) return fn.startsWith("(") ? fn : `native: ${fn || "(anonymous)"}`;
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
   if (url.startsWith("node:")) return "node internals";
@@ -22,8 +24,8 @@ function owner(url: string, fn: string, repo: string): string {
   return path.startsWith(repo) ? `ours: ${path.slice(repo.length)}` : path;
 }
 
-export function summarise(file: string, top = 15): string {
-  const p = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+export function summarise(profile: unknown, label: string, top = 15): string {
+  const p = profile as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const repo = new URL("../../", import.meta.url).pathname;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const us = new Map<string, number>();
@@ -35,10 +37,11 @@ export function summarise(file: string, top = 15): string {
   us.delete("(idle)");
   const total = [...us.values()].reduce((a, b) => a + b, 0);
   const rows = [...us].sort((a, b) => b[1] - a[1]).slice(0, top);
-  return [`busy CPU ${(total / 1e6).toFixed(1)} s in ${file}`, ...rows.map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`)].join("\n");
+  return [`${label}: busy CPU ${(total / 1e6).toFixed(1)} s, self time by owner`, ...rows.map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`)].join("\n");
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const top = process.argv.indexOf("--top");
-  console.log(summarise(process.argv[2]!, top > 0 ? Number(process.argv[top + 1]) : 15));
+  const file = process.argv[2]!;
+  console.log(summarise(JSON.parse(readFileSync(file, "utf8")), file, top > 0 ? Number(process.argv[top + 1]) : 15));
 }

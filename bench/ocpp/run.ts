@@ -18,11 +18,11 @@
  *    its RSS (mean over 3 s) and V8's used heap, both after a forced full GC (inspector-gc.ts),
  *    before and after the set → KB per connection.
  * 3. Diagnostic: strict-mode schema validation per MeterValues, timed in this process (strict-cost.ts).
- * `--profile DIR` runs the gateway under `--cpu-prof` and prints where its CPU went
- * (profile-summary.ts); use it with `--stages tp --paths ocpp` (or mqtt) so one path fills it.
+ * `--profile DIR` profiles the gateway's CPU in each throughput window through its inspector,
+ * saves the .cpuprofile files in DIR and prints where the CPU went (profile-summary.ts).
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,7 +34,7 @@ import { cpuMeter, fmt, freePort, median, percentile, sleep, startPrivateKafka, 
 import { connectChargers, disconnect, publishTotal, startClosedLoad } from "../gateway/load.ts";
 import { closeBoxes, connectBoxes, startOcppClosedLoad } from "./ocpp-load.ts";
 import { cpuPerMessage, memoryTable, throughputTable, type MemoryResult, type WindowResult } from "./report.ts";
-import { collectGarbage, inspectorUrl } from "./inspector-gc.ts";
+import { collectGarbage, profiled } from "./inspector.ts";
 import { summarise } from "./profile-summary.ts";
 import { seedBoxes, seedDataDir, type SeededBox } from "./seed.ts";
 import { strictMicrosPerCall } from "./strict-cost.ts";
@@ -130,9 +130,7 @@ function once<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<
 
 async function settledMemory(gw: Gw): Promise<{ rss: number; heap: number }> {
   await sleep(2_000); // connects' stragglers (boot events, fsyncs) finish first
-  const inspector = inspectorUrl(gw.proc.output);
-  if (!inspector) throw new Error("the gateway's inspector address is not in its stderr");
-  await collectGarbage(inspector);
+  await collectGarbage(gw.proc.output);
   const w = watchRss(gw.proc.child.pid!, 250);
   await sleep(3_000);
   return { rss: w.stop().meanBytes, heap: await metric(gw, "nodejs_heap_size_used_bytes") };
@@ -167,7 +165,7 @@ async function addIdleSet(gw: Gw, transport: string, workers: ChildProcess[]): P
 }
 
 /** gateway/main.ts as it ships, on its own seeded data dir (removed when it stops). */
-async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox[], profileDir?: string): Promise<Gw & { stop(): Promise<void> }> {
+async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox[]): Promise<Gw & { stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-bench-ocpp-"));
   await seedDataDir(dataDir, PASSWORD, [...ids.tpOcpp, ...ids.tpMqtt, ...ids.memOcpp, ...ids.memMqtt], boxes);
   const [mqttPort, ocppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
@@ -185,8 +183,8 @@ async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox
     MQTT_CONNECT_RATE_PER_MINUTE: "0",
     MQTT_MAX_CONNECTIONS: "0",
     OCPP_HEARTBEAT_SECONDS: "3600",
-    // The inspector only so the memory stage can force a GC before reading memory (inspector-gc.ts).
-    NODE_OPTIONS: `--inspect=127.0.0.1:0${profileDir ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ""}`,
+    // The inspector lets the bench force a GC before reading memory and profile one window (inspector.ts).
+    NODE_OPTIONS: "--inspect=127.0.0.1:0",
   }, `gateway-${label}`);
   const http = `http://127.0.0.1:${httpPort}`;
   await waitFor(() => fetch(`${http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
@@ -210,7 +208,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { run, options: o };
   try {
     const tpBoxes = seedBoxes(ids.tpOcpp, true);
-    const gw = await startGateway(kafka, "tp", tpBoxes, a.profile);
+    const gw = await startGateway(kafka, "tp", tpBoxes);
     cleanup.push(() => gw.stop());
     const proc = gw.proc;
     const pids = { gateway: proc.child.pid, kafka: kafka.pid(), loadgen: process.pid };
@@ -223,14 +221,24 @@ async function main(): Promise<void> {
       await publishTotal(chargers, 2_000, 1);
       await warm.stop();
       const ocpp: WindowResult[] = [];
+      const profiles: string[] = [];
       const mqtt: WindowResult[] = [];
       for (let round = 1; round <= o.rounds; round++) {
         // Alternate which path goes first, so a drift in the machine's load does not favour one.
         const order = (round % 2 ? ["ocpp", "mqtt"] : ["mqtt", "ocpp"]).filter((p) => paths.has(p));
         for (const path of order) {
-          const w = path === "ocpp"
-            ? await window(gw, pids, (onAck) => startOcppClosedLoad(boxes, onAck))
-            : await window(gw, pids, (onAck) => startClosedLoad(chargers, 1, Infinity, onAck));
+          const measure = () => path === "ocpp"
+            ? window(gw, pids, (onAck) => startOcppClosedLoad(boxes, onAck))
+            : window(gw, pids, (onAck) => startClosedLoad(chargers, 1, Infinity, onAck));
+          let w: WindowResult;
+          if (a.profile) {
+            // The profiler costs the gateway CPU: a profiled window's figures are not the headline ones.
+            const { result, profile } = await profiled(gw.proc.output, measure);
+            w = result;
+            await mkdir(a.profile, { recursive: true });
+            await writeFile(join(a.profile, `gateway-${path}-round${round}.cpuprofile`), JSON.stringify(profile));
+            profiles.push(summarise(profile, `gateway, ${path} window of round ${round} (${fmt(w.answersPerSecond)} answers/s)`));
+          } else w = await measure();
           (path === "ocpp" ? ocpp : mqtt).push(w);
           console.log(`round ${round} ${path}: ${JSON.stringify(w)} (load average ${load()})`);
           await waitFor(async () => (await queue(gw)).depth === 0, { timeoutMs: 120_000, intervalMs: 50, what: "gateway queue to drain" });
@@ -250,6 +258,7 @@ async function main(): Promise<void> {
       console.log(`\ngateway CPU per answered message, µs: OCPP ${cpuPerMessage(ocpp)}; MQTT ${cpuPerMessage(mqtt)}`);
       console.log(`strict-mode validation (MeterValues.req + .conf, ocpp-rpc's ajv validator, this process): ${fmt(us, 1)} µs per call, ` +
         `${fmt(((us * ocppRate) / 1e6) * 100, 1)} % of one core at ${fmt(ocppRate)} calls/s`);
+      for (const p of profiles) console.log(`\n${p}`);
     }
 
     if (stages.has("mem")) {
@@ -277,10 +286,6 @@ async function main(): Promise<void> {
     if (a.out) await writeFile(a.out, JSON.stringify(results, null, 2));
   } finally {
     for (const f of cleanup.reverse()) await f().catch((e: unknown) => console.error(`cleanup: ${String(e)}`));
-  }
-  if (a.profile) {
-    // The gateway writes its profile as it exits (the cleanup above stopped it).
-    for (const f of (await readdir(a.profile)).filter((f) => f.endsWith(".cpuprofile"))) console.log(`\n${summarise(join(a.profile, f))}`);
   }
 }
 
