@@ -67,6 +67,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const registry = createRegistry("gateway");
   const metrics = createGatewayMetrics(registry);
   const overLimitWarning = throttledWarning(log, "MQTT connection over MQTT_MAX_CONNECTIONS closed");
+  // A flood of bad upgrades must not flood the log: one line per 10 s, every refusal still counted.
+  const ocppRefusedWarning = throttledWarning(log, "OCPP connection refused");
   const deadLetterWarning = throttledWarning(log, "Charger over DEAD_LETTERS_PER_MINUTE; malformed messages counted, not queued");
   const queue =
     options.queue ??
@@ -292,7 +294,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           refused: (what, reason, cpId, address) => {
             metrics.refused.inc({ what });
             if (what === "connection_limit") overLimitWarning.note({ address, limit: config.MQTT_MAX_CONNECTIONS, transport: "ocpp1.6" });
-            else log.warn({ cpId, reason, address, transport: "ocpp1.6" }, "Connection refused");
+            else ocppRefusedWarning.note({ cpId, reason, address, transport: "ocpp1.6" });
           },
           takeover: (cpId) => {
             metrics.takeovers.inc();

@@ -64,6 +64,8 @@ export async function listenOcpp(o: OcppListenerOptions): Promise<OcppListeners>
     callTimeoutMs: o.callTimeoutMs,
     wssOptions: { maxPayload: o.maxFrameBytes },
   });
+  // An EventEmitter 'error' without a listener would throw and end the gateway: log it instead.
+  rpc.on("error", (error: unknown) => o.ctx.log.warn({ err: String(error) }, "OCPP WebSocket server error"));
   const live = new Map<string, Live>();
   o.ctx.onConnector = (box, cpId) => {
     const session = live.get(box);

@@ -92,6 +92,13 @@ describe("start-up refusals: one line, no stack trace", { timeout: 180_000 }, ()
     expectOneLine(outcome, 1, new RegExp(`^gateway: MQTT_PORT ${held.port} is in use \\(another MQTT broker\\?\\): set MQTT_PORT to a free port$`));
   });
 
+  it("the gateway on Deno with OCPP_PORT taken (exit 1), and with OCPPS_PORT but no certificate (exit 2)", async () => {
+    const busy = await runToExit(deno("gateway/main.ts"), embeddedEnv(dataDir, { OCPP_PORT: String(held.port) }));
+    expectOneLine(busy, 1, new RegExp(`^gateway: OCPP_PORT ${held.port} is in use: set OCPP_PORT to a free port$`));
+    const bad = await runToExit(deno("gateway/main.ts"), embeddedEnv(dataDir, { OCPPS_PORT: "8443" }));
+    expectOneLine(bad, 2, /^gateway: Invalid configuration: OCPPS_PORT: needs TLS_CERT_FILE and TLS_KEY_FILE/);
+  });
+
   it("the gateway on Deno with GATEWAY_HTTP_PORT taken, and with a bad setting", async () => {
     const busy = await runToExit(deno("gateway/main.ts"), embeddedEnv(dataDir, { GATEWAY_HTTP_PORT: String(held.port) }));
     expectOneLine(busy, 1, new RegExp(`^gateway: GATEWAY_HTTP_PORT ${held.port} is in use: set GATEWAY_HTTP_PORT to a free port$`));

@@ -37,6 +37,22 @@ describe("OCPP 1.6J upgrade authentication (security profile 1)", () => {
     expect(await h.upgradeStatus("/ocpp/box-r", basic("box-r", secret))).toBe(401);
   });
 
+  it("a box may no longer speak for a connector charge point once that one is revoked", async () => {
+    const secret = await h.addCharger("box-k");
+    await h.addCharger("box-k-2");
+    const box = await h.connect("box-k", secret);
+    await box.call("StatusNotification", { connectorId: 2, errorCode: "NoError", status: "Available" });
+    await waitFor(() => h.up("box-k-2", "status").length === 1, { what: "box-k-2 status" });
+    await h.revoke("box-k-2");
+    await box.call("StatusNotification", { connectorId: 2, errorCode: "NoError", status: "Unavailable" });
+    const start = (await box.call("StartTransaction", { connectorId: 2, idTag: "ANY", meterStart: 0, timestamp: new Date().toISOString() })) as any;
+    expect(start.idTagInfo.status).toBe("Invalid");
+    await waitFor(() => h.deadLetters.some((r) => JSON.parse(r.value).reason.includes("connector 2 has no provisioned")), { what: "refused connector dead-lettered" });
+    expect(h.up("box-k-2", "status")).toHaveLength(1);
+    // the box itself stays connected and served
+    expect(await box.call("Heartbeat", {})).toHaveProperty("currentTime");
+  });
+
   it("answers other paths 404 and a missing ocpp1.6 subprotocol 400", async () => {
     const secret = await h.addCharger("box-p");
     expect(await h.upgradeStatus("/other/box-p", basic("box-p", secret))).toBe(404);

@@ -70,3 +70,18 @@ describe("OCPP 1.6J bad input: CALLERROR with the 1.6 code, connection kept", ()
     expect(limited).toBeGreaterThanOrEqual(frames - 20);
   });
 });
+
+describe("OCPP frame size limit", () => {
+  let h: OcppHarness;
+  afterEach(async () => h?.close());
+
+  it("a WebSocket message over MQTT_MAX_PACKET_BYTES closes that connection (1009); others are unaffected", async () => {
+    h = await createOcppHarness({ MQTT_MAX_PACKET_BYTES: "4096" });
+    const big = await h.connect("big-1", await h.addCharger("big-1"));
+    const other = await h.connect("small-1", await h.addCharger("small-1"));
+    const closed = new Promise<{ code: number }>((resolve) => big.once("close", resolve));
+    big.sendRaw(JSON.stringify([2, "m1", "DataTransfer", { vendorId: "acme", data: "x".repeat(10_000) }]));
+    expect((await closed).code).toBe(1009);
+    expect(await other.call("Heartbeat", {})).toHaveProperty("currentTime");
+  });
+});

@@ -82,6 +82,20 @@ describe("OCPP 1.6J charge box → ChargeBridge events", () => {
     await waitFor(() => h.deadLetters.some((r) => JSON.parse(r.value).reason.includes("connector 3")), { what: "dead letter" });
   });
 
+  it("StartTransaction, MeterValues and StopTransaction are answered only once their events are fsynced", async () => {
+    const box = await h.connect("ob-8", await h.addCharger("ob-8"));
+    let reserve: any;
+    box.handle("ReserveNow", async ({ params }: { params?: any }) => ((reserve = params), { status: "Accepted" }));
+    await h.sendCommand("ob-8", "reserve", { reservationId: "res-8", expiresAt: new Date(Date.now() + 600_000).toISOString() });
+    await waitFor(() => syncedUp("ob-8", "command_result").length === 1, { what: "reserve answered" });
+    const start = (await box.call("StartTransaction", { connectorId: 1, idTag: reserve.idTag, meterStart: 10, reservationId: reserve.reservationId, timestamp: "2026-04-01T08:00:00.000Z" })) as any;
+    expect(syncedUp("ob-8", "charging_started")).toHaveLength(1);
+    await box.call("MeterValues", { connectorId: 1, transactionId: start.transactionId, meterValue: [{ timestamp: "2026-04-01T08:01:00.000Z", sampledValue: [{ value: "20" }] }] });
+    expect(syncedUp("ob-8", "meter").map((e) => e.payload.energyWh)).toEqual([20]);
+    await box.call("StopTransaction", { transactionId: start.transactionId, meterStop: 30, timestamp: "2026-04-01T08:02:00.000Z" });
+    expect(syncedUp("ob-8", "charging_stopped").map((e) => e.payload.meterStopWh)).toEqual([30]);
+  });
+
   it("reports online presence for the box and its connectors, and offline when it goes", async () => {
     const secret = await h.addCharger("ob-7");
     const box = await h.connect("ob-7", secret);
