@@ -187,7 +187,13 @@ async function startGateway(kafka: PrivateKafka, label: string, boxes: SeededBox
     NODE_OPTIONS: "--inspect=127.0.0.1:0",
   }, `gateway-${label}`);
   const http = `http://127.0.0.1:${httpPort}`;
-  await waitFor(() => fetch(`${http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
+  try {
+    await waitFor(() => fetch(`${http}/readyz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, what: "gateway /readyz" });
+  } catch (error) {
+    await proc.stop().catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`${String(error)}; gateway output: ${proc.output.join("").slice(-2_000)}`);
+  }
   return {
     proc,
     http,
