@@ -51,8 +51,11 @@ export interface ClosedLoad {
   finished(): Promise<void>;
 }
 
-/** Every charger keeps `inflight` publishes outstanding until stopped, or until `total` were sent. */
-export function startClosedLoad(chargers: Charger[], inflight: number, total = Infinity): ClosedLoad {
+/**
+ * Every charger keeps `inflight` publishes outstanding until stopped, or until `total` were sent.
+ * `onAck` hears each PUBACK's latency (ms since its publish; bench/ocpp reports closed-loop p50/p99).
+ */
+export function startClosedLoad(chargers: Charger[], inflight: number, total = Infinity, onAck?: (ms: number) => void): ClosedLoad {
   let acked = 0;
   let sent = 0;
   let running = true;
@@ -61,10 +64,11 @@ export function startClosedLoad(chargers: Charger[], inflight: number, total = I
     Array.from({ length: inflight }, async () => {
       while (running && sent < total && !failure) {
         sent += 1;
+        const at = performance.now();
         await new Promise<void>((resolve) =>
           publish(c, (error) => {
             if (error) failure = error;
-            else acked += 1;
+            else (acked += 1), onAck?.(performance.now() - at);
             resolve();
           }),
         );
