@@ -10,7 +10,7 @@ import { waitFor } from "../support/wait.ts";
 const CHARGERS = { "fault-cp-1": "secret-one", "fault-cp-2": "secret-two", "fault-cp-3": "secret-three" };
 
 describe("gateway fault tests", { timeout: 240_000 }, () => {
-  const rig = new FaultRig(0);
+  const rig = new FaultRig();
   const acked = new Map<string, string[]>(Object.keys(CHARGERS).map((id) => [id, []]));
   const clients = new Map<string, import("mqtt").MqttClient>();
   let next = 0;

@@ -10,7 +10,7 @@ import { waitFor } from "../support/wait.ts";
  * sent again and counted once. Real Kafka and a real gateway process, both SIGKILLed.
  */
 describe("OCPP 1.6J under faults", { timeout: 400_000 }, () => {
-  const rig = new OcppRig(3);
+  const rig = new OcppRig();
   const relay = new HoldingRelay(() => rig.ocppPort);
   const boxes: OcppCharger[] = [];
   afterAll(async () => {

@@ -13,7 +13,7 @@ import { waitFor } from "../support/wait.ts";
 const TTL_SECONDS = 6;
 
 describe("OCPP 1.6J end to end", { timeout: 300_000 }, () => {
-  const rig = new OcppRig(1);
+  const rig = new OcppRig();
   const boxes: OcppCharger[] = [];
   const box = (cpId: string, password: string, connectors = 1) => {
     const b = new OcppCharger({ url: rig.ocppUrl, cpId, password, connectors, meterMs: 300, reconnectMs: 200, reconnectMaxMs: 1_000, ev: { batteryWh: 1e6 }, authGraceMs: 30_000 });

@@ -16,7 +16,7 @@ const TTL_SECONDS = 30;
 const OPERATOR = "original-scenario-operator-token";
 
 describe("the original scenario, end to end", { timeout: 300_000 }, () => {
-  const rig = new FaultRig(2);
+  const rig = new FaultRig();
   let central: RunningProcess | undefined;
   let database: { url: string; drop(): Promise<void> } | undefined;
 

@@ -25,7 +25,7 @@ const TTL_SECONDS = 27;
 const OPERATOR = "outbox-takeover-operator-token";
 
 describe("outbox lease of a killed Central", { timeout: 300_000 }, () => {
-  const rig = new FaultRig(1);
+  const rig = new FaultRig();
   let central: RunningProcess | undefined;
   let database: { url: string; drop(): Promise<void> } | undefined;
   let sql: postgres.Sql | undefined;

@@ -27,7 +27,7 @@ function garbage(i: number): Buffer {
 }
 
 describe("poison input from one charger", { timeout: 240_000 }, () => {
-  const rig = new FaultRig(2);
+  const rig = new FaultRig();
   const dlq: ConsumedRecord[] = [];
   let bad: MqttClient;
   let good: MqttClient;

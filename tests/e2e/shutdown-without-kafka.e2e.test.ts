@@ -17,7 +17,7 @@ describe("graceful shutdown while Kafka cannot be reached", { timeout: 120_000 }
 
   beforeAll(async () => {
     // A port just found free, where no Kafka runs: other files' rigs derive theirs from their pids.
-    rig = new FaultRig(0, await freePort());
+    rig = new FaultRig(await freePort());
   });
 
   afterAll(async () => {

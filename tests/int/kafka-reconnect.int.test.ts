@@ -7,6 +7,7 @@ import type { BusState, ConsumedRecord } from "../../platform/event-bus.ts";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
 import { brokersOf, killKafka, restartKafka, stopKafka, type KafkaInstance } from "../support/kafka.ts";
 import { waitFor } from "../support/wait.ts";
+import { pickKafkaPort } from "../support/kafka-port.ts";
 
 /**
  * The original bug of this product: after Kafka went away, the kafkajs producer never came
@@ -14,7 +15,7 @@ import { waitFor } from "../support/wait.ts";
  * disturb the tests that share the default broker.
  */
 const instance: KafkaInstance = {
-  port: Number(process.env.KAFKA_FAULT_PORT ?? 20_000 + (process.pid % 4_000) * 2),
+  port: pickKafkaPort(),
   dataDir: mkdtempSync(join(tmpdir(), "chargebridge-kafka-fault-")),
 };
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
 import { brokersOf, killKafka, restartKafka, stopKafka, type KafkaInstance } from "../support/kafka.ts";
 import { waitFor } from "../support/wait.ts";
+import { pickKafkaPort } from "../support/kafka-port.ts";
 
 /**
  * Issue 10: after a Kafka restart the rebuilt consumer joined as a new member, and the coordinator
@@ -15,7 +16,7 @@ import { waitFor } from "../support/wait.ts";
  * proves the dead member was removed, not waited out. A broker of its own, as it is killed.
  */
 const instance: KafkaInstance = {
-  port: Number(process.env.KAFKA_REJOIN_PORT ?? 30_000 + (process.pid % 2_000) * 2),
+  port: pickKafkaPort(),
   dataDir: mkdtempSync(join(tmpdir(), "chargebridge-kafka-rejoin-")),
 };
 const SESSION_MS = 45_000;

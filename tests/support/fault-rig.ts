@@ -8,6 +8,7 @@ import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { createKafkaBus, type KafkaBus } from "../../platform/kafka/kafka-bus.ts";
 import { hashSecret } from "../../platform/password-hash.ts";
 import type { ApiCall } from "./api-client.ts";
+import { pickKafkaPort } from "./kafka-port.ts";
 import { brokersOf, stopKafka, type KafkaInstance } from "./kafka.ts";
 import { startProcess, type RunningProcess } from "./processes.ts";
 import { runTopics } from "./run-topics.ts";
@@ -41,10 +42,10 @@ export class FaultRig {
   readonly events: ConsumedRecord[] = [];
   private readonly clients: MqttClient[] = [];
 
-  /** `kafkaPort` overrides the port derived from the pid and offset (e.g. one nothing listens on). */
-  constructor(portOffset: number, kafkaPort?: number) {
+  /** `kafkaPort` overrides the picked port (e.g. one nothing listens on). */
+  constructor(kafkaPort?: number) {
     this.kafka = {
-      port: kafkaPort ?? Number(process.env.KAFKA_FAULT_PORT ?? 24_000) + (process.pid % 1_000) * 4 + portOffset,
+      port: kafkaPort ?? pickKafkaPort(),
       dataDir: mkdtempSync(join(tmpdir(), "cb-fault-kafka-")),
     };
   }
