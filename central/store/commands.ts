@@ -29,14 +29,18 @@ export async function enqueueCommand<T extends DownstreamType>(
   now: Date,
 ): Promise<string> {
   const commandId = newId("cmd");
-  const payload = { id: commandId, ts: now.toISOString(), ...fields };
   // `$4::text::jsonb`: postgres.js would JSON-encode a string bound straight to jsonb a second
   // time (PGlite does not); binding text and casting in SQL behaves the same on both.
   await sql.query(
     `INSERT INTO commands (command_id, cp_id, type, payload, created_at) VALUES ($1, $2, $3, $4::text::jsonb, $5)`,
-    [commandId, cpId, type, JSON.stringify(payload), now],
+    [commandId, cpId, type, commandPayload(commandId, now, fields), now],
   );
   return commandId;
+}
+
+/** A command's payload as stored (JSON text, bound as text and cast to jsonb): its id and time, then its fields. */
+export function commandPayload<T extends DownstreamType>(commandId: string, now: Date, fields: CommandFields<T>): string {
+  return JSON.stringify({ id: commandId, ts: now.toISOString(), ...fields });
 }
 
 /**
