@@ -31,10 +31,12 @@ export async function startEventConsumer(ctx: CentralContext, bus: EventBus): Pr
  */
 export async function handleEventBatch(ctx: CentralContext, bus: EventBus, records: ConsumedRecord[]): Promise<void> {
   let invalid: { record: ConsumedRecord; reason: string }[];
+  ctx.metrics.eventBatchRecords.observe(records.length);
   try {
     ({ invalid } = await applyEventBatch(ctx, records));
   } catch (error) {
     if (!isDeterministic(error)) throw error;
+    ctx.metrics.eventBatchFallbacks.inc();
     ctx.log.warn({ records: records.length, first: records[0]?.offset, code: pgErrorCode(error) }, "Batch refused by the database; applying it one record at a time");
     for (const record of records) await handleEventRecord(ctx, bus, record);
     return;

@@ -51,7 +51,10 @@ describe("a poison event", () => {
       record("cp-q", "boot", { vendor: "after-poison", model: "m", firmware: "f" }),
       record("cp-p", "boot", { vendor: "good-again", model: "m", firmware: "f" }),
     ];
+    const fallbacks = async () => (await h.central.ctx.metrics.eventBatchFallbacks.get()).values[0]?.value ?? 0;
+    const fallbacksBefore = await fallbacks();
     await handleEventBatch(h.central.ctx, bus, batch);
+    expect(await fallbacks()).toBe(fallbacksBefore + 1);
     expect((await h.request("GET", "/v1/charge-points/cp-q", OPERATOR)).body.vendor).toBe("after-poison");
     expect((await h.request("GET", "/v1/charge-points/cp-p", OPERATOR)).body.vendor).toBe("good-again");
     const ids = await h.db.query<{ message_id: string }>("SELECT message_id FROM processed_messages WHERE cp_id = 'cp-q' ORDER BY message_id");
