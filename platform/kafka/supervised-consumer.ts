@@ -108,8 +108,10 @@ export class SupervisedConsumer {
             partitionsConsumedConcurrently: this.spec.concurrency,
             ...(this.spec.batch
               ? {
-                  // Offsets are resolved by hand, chunk by chunk, only once the batch handler resolved.
+                  // Offsets are resolved by hand, chunk by chunk, only once the batch handler resolved;
+                  // threshold 1 makes commitOffsetsIfNecessary (after each chunk) commit them at once.
                   eachBatchAutoResolve: false,
+                  autoCommitThreshold: 1,
                   eachBatch: (payload: EachBatchPayload) => this.deliverBatch(payload, generation, this.spec.batch!),
                 }
               : { eachMessage: (payload: EachMessagePayload) => this.deliver(payload, generation) }),
