@@ -27,6 +27,10 @@ export const centralConfigSchema = z.object({
   CENTRAL_GROUP_ID: z.string().default("chargebridge-central"),
   /** Events partitions one instance applies at once (each partition stays in order); 1 = one record at a time. */
   CENTRAL_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Apply events a Kafka batch per transaction (central/events/apply-event-batch.ts); false: one per transaction. */
+  CENTRAL_EVENT_BATCHING: envFlag.default(true),
+  /** Most records of one partition applied in one transaction. */
+  CENTRAL_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(10_000).default(500),
   INSTANCE_ID: z.string().optional(),
   MAX_BODY_BYTES: positive.default(64 * 1024),
   /** REST requests per minute per driver, and registrations per minute per address; 0 turns it off. */

@@ -70,6 +70,17 @@ export function createCentralMetrics(registry: Registry) {
       labelNames: ["table"],
       registers,
     }),
+    eventBatchRecords: new Histogram({
+      name: "chargebridge_central_event_batch_records",
+      help: "Records per batch transaction of the event consumer (CENTRAL_BATCH_MAX_RECORDS at most)",
+      buckets: [1, 5, 25, 100, 250, 500, 1000, 5000],
+      registers,
+    }),
+    eventBatchFallbacks: new Counter({
+      name: "chargebridge_central_event_batch_fallbacks_total",
+      help: "Batches the database refused deterministically, applied again one record at a time",
+      registers,
+    }),
     httpDuration: new Histogram({
       name: "chargebridge_central_http_request_duration_seconds",
       help: "REST request duration",

@@ -8,6 +8,9 @@
  * - Every consumer group sees every record; within a group each record goes to one member.
  * - Delivery is at-least-once: a record is committed after its handler resolves; if the handler
  *   throws, the same record is delivered again (after a backoff) before any later record of its key.
+ * - `subscribeBatch` hands over several records of one partition at once, in offset order; the
+ *   whole batch is committed after its handler resolves, and a throwing handler gets the same
+ *   batch again (after a backoff) before any later record of the partition.
  */
 export interface BusRecord {
   key: string;
@@ -24,6 +27,9 @@ export interface ConsumedRecord extends BusRecord {
 }
 
 export type RecordHandler = (record: ConsumedRecord) => Promise<void>;
+
+/** Records of one partition, in offset order; never empty, never more than `maxBatchRecords`. */
+export type BatchHandler = (records: ConsumedRecord[]) => Promise<void>;
 
 export interface PublishOptions {
   /**
@@ -45,6 +51,13 @@ export interface SubscribeOptions {
   concurrency?: number;
 }
 
+export interface BatchSubscribeOptions extends SubscribeOptions {
+  /** Most records handed to one call of the batch handler (Central: CENTRAL_BATCH_MAX_RECORDS). Default 500. */
+  maxBatchRecords?: number;
+}
+
+export const DEFAULT_MAX_BATCH_RECORDS = 500;
+
 export interface Subscription {
   close(): Promise<void>;
 }
@@ -62,6 +75,11 @@ export interface EventBus {
   readonly kind: "in-process" | "kafka";
   publish(topic: string, records: BusRecord[], options?: PublishOptions): Promise<void>;
   subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription>;
+  /**
+   * Batch consumption (both buses here implement it). Optional so that wrappers written against
+   * the record interface (tests' fault-injecting buses) stay valid; callers fall back to `subscribe`.
+   */
+  subscribeBatch?(topic: string, options: BatchSubscribeOptions, handler: BatchHandler): Promise<Subscription>;
   health(): BusHealth;
   close(): Promise<void>;
 }

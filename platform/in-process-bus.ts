@@ -1,19 +1,24 @@
 import { Backoff, delay } from "./backoff.ts";
 import { BusError } from "./bus-error.ts";
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from "./record-bytes.ts";
-import type {
-  BusHealth,
-  BusRecord,
-  ConsumedRecord,
-  EventBus,
-  PublishOptions,
-  RecordHandler,
-  SubscribeOptions,
-  Subscription,
+import {
+  DEFAULT_MAX_BATCH_RECORDS,
+  type BatchHandler,
+  type BatchSubscribeOptions,
+  type BusHealth,
+  type BusRecord,
+  type ConsumedRecord,
+  type EventBus,
+  type PublishOptions,
+  type RecordHandler,
+  type SubscribeOptions,
+  type Subscription,
 } from "./event-bus.ts";
 
 interface Member {
-  handler: RecordHandler;
+  /** Takes 1..max records in order; a record handler is a batch handler with max 1. */
+  handler: BatchHandler;
+  max: number;
   closed: boolean;
 }
 
@@ -123,6 +128,14 @@ export class InProcessBus implements EventBus {
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription> {
+    return this.join(topic, options, (records) => handler(records[0]!), 1);
+  }
+
+  async subscribeBatch(topic: string, options: BatchSubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    return this.join(topic, options, handler, Math.max(1, Math.floor(options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS)));
+  }
+
+  private async join(topic: string, options: SubscribeOptions, handler: BatchHandler, max: number): Promise<Subscription> {
     if (this.closed) throw new Error("Event bus is closed");
     const log = this.log(topic);
     let group = log.groups.get(options.groupId);
@@ -130,7 +143,7 @@ export class InProcessBus implements EventBus {
       group = { position: options.fromBeginning ? log.base : log.base + log.records.length, members: [], running: false, waiters: [] };
       log.groups.set(options.groupId, group);
     }
-    const member: Member = { handler, closed: false };
+    const member: Member = { handler, max, closed: false };
     group.members.push(member);
     const entry = { member, group };
     this.members.add(entry);
@@ -208,12 +221,16 @@ export class InProcessBus implements EventBus {
       const member = group.members[0];
       if (!member || member.closed) return;
       if (group.position < log.base) group.position = log.base;
-      const record = log.records[group.position - log.base];
+      const start = group.position - log.base;
+      const batch = log.records.slice(start, start + member.max);
+      const record = batch[0];
       if (!record) return;
       group.current = member;
       try {
-        await member.handler(record);
-        group.position += 1;
+        await member.handler(batch);
+        // The whole batch commits at once, only after its handler resolved (retention may have
+        // trimmed the log meanwhile: the position still moves past exactly these records).
+        group.position = Number(batch[batch.length - 1]!.offset) + 1;
         backoff.reset();
         if (group.waiters.length > 0) this.release(group);
       } catch (error) {

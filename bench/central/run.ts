@@ -4,7 +4,8 @@
  *   node --import tsx bench/central/run.ts [--stages tx,e2e,drain]
  *     tx:  [--workers 1,8,32] [--tx-seconds 3] [--rounds 2] [--charge-points 1000] [--pool 10]
  *     e2e: [--chargers 1000] [--rate 5] [--seconds 60] [--provision seed|api] [--poll-ms 50] [--poll-every 10]
- *     drain: [--drain-events 6000] [--drain-partitions 6] [--drain-concurrency 1,3,6] [--rounds 2]
+ *     drain: [--drain-events 100000] [--drain-partitions 6] [--drain-concurrency 3] [--drain-modes one-by-one,batched,batched-prepared]
+ *            [--drain-batch 500] [--drain-baseline-events 10000] [--rounds 2]
  *     storage: [--storage-events 6000] [--storage-window-hours 336] [--storage-span-windows 4] [--storage-prune-every 300]
  *   [--out results.json]
  *
@@ -15,7 +16,8 @@
  * `e2e` (reserve-e2e.ts) needs Kafka: KAFKA_BROKERS if set, else a broker of its own started with
  * scripts/kafka.sh in a temp dir and removed afterwards (the shared broker is never stopped).
  * `drain` (consumer-drain.ts) needs PostgreSQL and Kafka likewise: Central's event consumer
- * draining a heartbeat backlog at each CENTRAL_CONSUMER_CONCURRENCY, 1 being the baseline.
+ * draining a backlog of heartbeats and meter values, batched and one by one (the baseline),
+ * beside the one-row UPDATE commit rate of the same database.
  * `storage` (storage.ts) needs PostgreSQL only (not in the default stages): database bytes per
  * applied event with the retention prune and, as the same-run baseline, without it.
  */
@@ -24,7 +26,7 @@ import { parseArgs } from "node:util";
 import { TEST_DATABASE_URL } from "../../tests/support/postgres.ts";
 import { fmt, markdownTable, median, startPrivateKafka, type PrivateKafka } from "../gateway/kit.ts";
 import type { Spread } from "./measure.ts";
-import { runDrain, type DrainRun } from "./consumer-drain.ts";
+import { runDrain, type DrainMode, type DrainResult } from "./consumer-drain.ts";
 import { runE2e, type E2eResult } from "./reserve-e2e.ts";
 import { runStorage, type StorageRun } from "./storage.ts";
 import { applyHeartbeats, oneRowCommit, pgliteTarget, postgresTarget, reserveCancel, selectOne, type TxResult } from "./reserve-tx.ts";
@@ -32,9 +34,12 @@ import { applyHeartbeats, oneRowCommit, pgliteTarget, postgresTarget, reserveCan
 const { values: a } = parseArgs({
   options: {
     stages: { type: "string", default: "tx,e2e,drain" },
-    "drain-events": { type: "string", default: "6000" },
+    "drain-events": { type: "string", default: "100000" },
     "drain-partitions": { type: "string", default: "6" },
-    "drain-concurrency": { type: "string", default: "1,3,6" },
+    "drain-concurrency": { type: "string", default: "3" },
+    "drain-modes": { type: "string", default: "one-by-one,batched,batched-prepared" },
+    "drain-batch": { type: "string", default: "500" },
+    "drain-baseline-events": { type: "string", default: "10000" },
     workers: { type: "string", default: "1,8,32" },
     "tx-seconds": { type: "string", default: "3" },
     rounds: { type: "string", default: "2" },
@@ -54,7 +59,7 @@ const { values: a } = parseArgs({
   },
 });
 const stages = new Set(a.stages!.split(","));
-const results: { tx?: TxResult[]; e2e?: E2eResult; drain?: DrainRun[]; storage?: StorageRun[] } = {};
+const results: { tx?: TxResult[]; e2e?: E2eResult; drain?: DrainResult; storage?: StorageRun[] } = {};
 
 async function txStage(): Promise<void> {
   const workers = a.workers!.split(",").map(Number);
@@ -179,29 +184,41 @@ async function drainStage(): Promise<void> {
       brokers,
       databaseUrl: TEST_DATABASE_URL,
       events: Number(a["drain-events"]),
+      baselineEvents: Number(a["drain-baseline-events"]),
       chargePoints: 1000,
       partitions: Number(a["drain-partitions"]),
-      concurrencies: a["drain-concurrency"]!.split(",").map(Number),
+      concurrency: Number(a["drain-concurrency"]),
+      modes: a["drain-modes"]!.split(",") as DrainMode[],
+      maxBatchRecords: Number(a["drain-batch"]),
       rounds: Number(a.rounds),
     };
-    console.log(`drain: ${o.events} heartbeats on ${o.partitions} partitions, concurrency ${o.concurrencies.join("/")}, ${o.rounds} round(s), PostgreSQL ${o.databaseUrl}`);
-    const runs = await runDrain(o);
-    results.drain = runs;
-    const baseline = median(runs.filter((r) => r.concurrency === 1).map((r) => r.perSecond));
-    const rows = o.concurrencies.map((c) => {
-      const rates = runs.filter((r) => r.concurrency === c).map((r) => r.perSecond);
+    console.log(`drain: ${o.events} events (${o.baselineEvents} one by one) (heartbeats and meter values) over ${o.chargePoints} chargers on ${o.partitions} partitions, ` +
+      `concurrency ${o.concurrency}, modes ${o.modes.join("/")}, batches of up to ${o.maxBatchRecords}, ${o.rounds} round(s), PostgreSQL ${o.databaseUrl}`);
+    const result = await runDrain(o);
+    results.drain = result;
+    const baseline = median(result.runs.filter((r) => r.mode === "one-by-one").map((r) => r.perSecond));
+    const commit1 = median(result.commits.filter((c) => c.workers === 1).map((c) => c.perSecond));
+    const commitN = median(result.commits.filter((c) => c.workers === o.concurrency).map((c) => c.perSecond));
+    const rows = o.modes.map((mode) => {
+      const rs = result.runs.filter((r) => r.mode === mode);
+      const rates = rs.map((r) => r.perSecond);
       const m = median(rates);
       return [
-        c === 1 ? "1 (baseline: one record at a time)" : String(c),
+        mode === "one-by-one" ? "one-by-one (baseline: a transaction per record)" : mode,
         fmt(m),
         rates.length > 1 ? `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}` : "",
         baseline ? `${fmt(m / baseline, 2)}×` : "",
+        commitN ? `${fmt(m / commitN, 2)}×` : "",
+        fmt(median(rs.map((r) => r.centralCpu))),
+        fmt(median(rs.map((r) => r.postgresCpu))),
+        fmt(median(rs.map((r) => r.load)), 1),
       ];
     });
     console.log(`
-Central's consumer draining ${o.events} heartbeats from ${o.partitions} partitions into PostgreSQL (median over ${o.rounds} round(s)):
+Central's consumer draining ${o.events} events from ${o.partitions} partitions into PostgreSQL (median over ${o.rounds} round(s));
+one-row UPDATE commits in the same run: ${fmt(commit1)}/s at 1 worker, ${fmt(commitN)}/s at ${o.concurrency} workers:
 `);
-    console.log(markdownTable(["CENTRAL_CONSUMER_CONCURRENCY", "events/s (median)", "events/s (min–max)", "vs baseline"], rows));
+    console.log(markdownTable(["mode", "events/s (median)", "events/s (min–max)", "vs one-by-one", `vs one-row commits (${o.concurrency} workers)`, "Central CPU %", "PostgreSQL CPU %", "load (1 min)"], rows));
   });
 }
 

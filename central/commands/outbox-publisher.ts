@@ -2,7 +2,7 @@ import { Backoff, delay } from "../../platform/backoff.ts";
 import type { EventBus } from "../../platform/event-bus.ts";
 import type { CommandRecord } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
-import { countUnpublished, leaseUnpublished, markPublished, releaseLeases, renewLease } from "../store/commands.ts";
+import { countUnpublished, leaseUnpublished, markAndLease, markPublished, releaseLeases, renewLease, type CommandRow } from "../store/commands.ts";
 
 /**
  * How long a claim on outbox rows outlives its holder. Short, because the commands of an instance
@@ -13,6 +13,8 @@ import { countUnpublished, leaseUnpublished, markPublished, releaseLeases, renew
 export const LEASE_MS = 5_000;
 const RENEW_MS = 1_000;
 const POLL_MS = 1_000;
+/** The pending gauge is a count(*); refreshed at most this often while busy, not after every batch. */
+const GAUGE_MS = 1_000;
 
 /**
  * Moves committed commands from the outbox table to the bus, in order, forever: a bus outage
@@ -24,6 +26,9 @@ export class OutboxPublisher {
   private wake: (() => void) | null = null;
   private kicked = false;
   private loop: Promise<void> | null = null;
+  /** Published, not yet marked: marked by the statement that leases the next batch (markAndLease). */
+  private unmarked: string[] = [];
+  private gaugeAt = 0;
   /**
    * Whose leases are ours: the instance id names us in the table, the random suffix tells this
    * process from an earlier one with the same id (the default `central-<pid>` repeats across
@@ -77,11 +82,32 @@ export class OutboxPublisher {
         await delay(backoff.next(), this.abort.signal);
       }
     }
+    // Stopped between a publish and the next lease: mark what went out (else, after the lease,
+    // another instance publishes it again, a duplicate the charger drops by command id).
+    if (this.unmarked.length > 0) await this.mark(await markPublished(this.ctx.db, this.unmarked, new Date(this.ctx.clock.now()), this.owner).catch(() => this.unmarked.length));
+  }
+
+  /** Counts what the last mark found still ours; a shortfall is a lease lost during the publish. */
+  private mark(marked: number): void {
+    const ids = this.unmarked;
+    this.unmarked = [];
+    if (marked < ids.length) {
+      // Published, but another instance holds some of the rows by now and publishes them again.
+      this.ctx.metrics.outboxLeasesLost.inc();
+      this.ctx.log.warn({ owner: this.owner, published: ids.length, taken: ids.length - marked }, "Outbox lease lost during publish");
+    }
   }
 
   private async publishBatch(): Promise<number> {
     const now = new Date(this.ctx.clock.now());
-    const rows = await leaseUnpublished(this.ctx.db, now, LEASE_MS, 200, this.owner);
+    let rows: CommandRow[];
+    if (this.unmarked.length > 0) {
+      const { marked, leased } = await markAndLease(this.ctx.db, this.unmarked, now, LEASE_MS, 200, this.owner);
+      this.mark(marked);
+      rows = leased;
+    } else {
+      rows = await leaseUnpublished(this.ctx.db, now, LEASE_MS, 200, this.owner);
+    }
     if (rows.length === 0) {
       this.ctx.metrics.outboxPending.set(0);
       return 0;
@@ -103,14 +129,13 @@ export class OutboxPublisher {
     } finally {
       stopRenewing();
     }
-    const marked = await markPublished(this.ctx.db, ids, new Date(this.ctx.clock.now()), this.owner);
-    if (marked < ids.length) {
-      // Published, but another instance holds some of the rows by now and publishes them again.
-      this.ctx.metrics.outboxLeasesLost.inc();
-      this.ctx.log.warn({ owner: this.owner, published: ids.length, taken: ids.length - marked }, "Outbox lease lost during publish");
-    }
+    // Marked by the next round's lease statement, which runs at once (this returns > 0).
+    this.unmarked = ids;
     for (const row of rows) this.ctx.metrics.commandsPublished.inc({ type: row.type });
-    this.ctx.metrics.outboxPending.set(await countUnpublished(this.ctx.db));
+    if (Date.now() - this.gaugeAt >= GAUGE_MS) {
+      this.gaugeAt = Date.now();
+      this.ctx.metrics.outboxPending.set(await countUnpublished(this.ctx.db));
+    }
     return rows.length;
   }
 

@@ -1,8 +1,9 @@
-import { busEventSchema, describeZodError, validateUpstream, type UpEvent, type UpstreamType } from "../../protocol/index.ts";
+import type { UpstreamMessage, UpstreamType } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import { presence, seen } from "../lifecycle/index.ts";
 import { getChargePoint } from "../store/charge-points.ts";
 import { markProcessed } from "../store/processed-messages.ts";
+import { decodeBusRecord } from "./decode-bus-record.ts";
 import type { EventHandler } from "./handler.ts";
 import { eventHandlers } from "./handlers.ts";
 
@@ -17,33 +18,24 @@ export type ApplyOutcome =
  * a poison record must not block the ones behind it.
  */
 export async function applyBusRecord(ctx: CentralContext, value: string): Promise<ApplyOutcome> {
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    return { result: "invalid", reason: "record is not valid JSON" };
-  }
-  const parsed = busEventSchema.safeParse(json);
-  if (!parsed.success) return { result: "invalid", reason: describeZodError(parsed.error, "record") };
-  const event = parsed.data;
-  if (event.kind === "presence") {
-    const applied = await ctx.db.transaction((tx) => presence(tx, event));
+  const decoded = decodeBusRecord(value);
+  if (!decoded.ok) return { result: "invalid", reason: decoded.reason };
+  if (decoded.kind === "presence") {
+    const applied = await ctx.db.transaction((tx) => presence(tx, decoded.event));
     return { result: applied ? "applied" : "ignored" };
   }
-  return applyUpEvent(ctx, event);
+  return applyUpEvent(ctx, decoded.cpId, decoded.message);
 }
 
-async function applyUpEvent(ctx: CentralContext, event: UpEvent): Promise<ApplyOutcome> {
-  const decoded = validateUpstream(event.type, event.payload);
-  if (!decoded.ok) return { result: "invalid", reason: decoded.reason };
-  const { type, payload } = decoded.value;
+async function applyUpEvent(ctx: CentralContext, cpId: string, message: UpstreamMessage): Promise<ApplyOutcome> {
+  const { type, payload } = message;
   const now = new Date(ctx.clock.now());
   const outcome = await ctx.db.transaction(async (tx) => {
-    if (!(await getChargePoint(tx, event.cpId))) return "ignored" as const;
-    if (!(await markProcessed(tx, event.cpId, payload.id, type, now))) return "duplicate" as const;
-    await seen(tx, event.cpId, now);
+    if (!(await getChargePoint(tx, cpId))) return "ignored" as const;
+    if (!(await markProcessed(tx, cpId, payload.id, type, now))) return "duplicate" as const;
+    await seen(tx, cpId, now);
     const handler = eventHandlers[type] as EventHandler<UpstreamType>;
-    await handler(tx, ctx, { cpId: event.cpId, payload, eventTime: new Date(payload.ts), now });
+    await handler(tx, ctx, { cpId, payload, eventTime: new Date(payload.ts), now });
     return "applied" as const;
   });
   if (outcome === "applied") {
@@ -52,7 +44,7 @@ async function applyUpEvent(ctx: CentralContext, event: UpEvent): Promise<ApplyO
   } else if (outcome === "duplicate") {
     ctx.metrics.eventsDuplicate.inc();
   } else {
-    ctx.log.warn({ cpId: event.cpId, type }, "Event for an unknown charge point ignored");
+    ctx.log.warn({ cpId, type }, "Event for an unknown charge point ignored");
   }
   return { result: outcome };
 }

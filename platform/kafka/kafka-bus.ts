@@ -1,12 +1,15 @@
-import type {
-  BusHealth,
-  BusState,
-  BusRecord,
-  EventBus,
-  PublishOptions,
-  RecordHandler,
-  SubscribeOptions,
-  Subscription,
+import {
+  DEFAULT_MAX_BATCH_RECORDS,
+  type BatchHandler,
+  type BatchSubscribeOptions,
+  type BusHealth,
+  type BusState,
+  type BusRecord,
+  type EventBus,
+  type PublishOptions,
+  type RecordHandler,
+  type SubscribeOptions,
+  type Subscription,
 } from "../event-bus.ts";
 import { BusClosedError, type KafkaBusOptions } from "./kafka-config.ts";
 import { BusStateTracker, combineStates, latestError, type LinkState } from "./link-state.ts";
@@ -64,6 +67,20 @@ export class KafkaBus implements EventBus {
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: RecordHandler): Promise<Subscription> {
+    return this.join(topic, options, handler);
+  }
+
+  async subscribeBatch(topic: string, options: BatchSubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    const maxRecords = Math.max(1, Math.floor(options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS));
+    return this.join(topic, options, (record) => handler([record]), { handler, maxRecords });
+  }
+
+  private async join(
+    topic: string,
+    options: SubscribeOptions,
+    handler: RecordHandler,
+    batch?: { handler: BatchHandler; maxRecords: number },
+  ): Promise<Subscription> {
     if (this.closed) throw new BusClosedError();
     const fromBeginning = options.fromBeginning ?? false;
     await this.admin.ensureTopic(topic, this.abort.signal);
@@ -71,7 +88,7 @@ export class KafkaBus implements EventBus {
       ? new Map<number, string>()
       : await this.admin.startPositions(options.groupId, topic, this.abort.signal);
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-    const consumer = new SupervisedConsumer({ topic, groupId: options.groupId, fromBeginning, handler, startPositions, concurrency }, this.options);
+    const consumer = new SupervisedConsumer({ topic, groupId: options.groupId, fromBeginning, handler, ...(batch ? { batch } : {}), startPositions, concurrency }, this.options);
     consumer.link.onChange = () => this.linkChanged(consumer.link);
     this.consumers.add(consumer);
     const close = async () => {

@@ -1,6 +1,6 @@
-import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka, KafkaMessage } from "kafkajs";
 import { Backoff, delay } from "../backoff.ts";
-import type { ConsumedRecord, RecordHandler } from "../event-bus.ts";
+import type { BatchHandler, ConsumedRecord, RecordHandler } from "../event-bus.ts";
 import { deferred, raceAbort, withTimeout } from "./async.ts";
 import {
   BusClosedError,
@@ -18,7 +18,9 @@ export interface ConsumerSpec {
   topic: string;
   groupId: string;
   fromBeginning: boolean;
+  /** One record at a time (eachMessage), or, with `batch`, chunks of a partition's fetch (eachBatch). */
   handler: RecordHandler;
+  batch?: { handler: BatchHandler; maxRecords: number };
   /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); order holds per partition. */
   concurrency: number;
   /** Partitions of a group without committed offsets, and where they start (see TopicAdmin). */
@@ -104,7 +106,15 @@ export class SupervisedConsumer {
           consumer.run({
             autoCommit: true,
             partitionsConsumedConcurrently: this.spec.concurrency,
-            eachMessage: (payload) => this.deliver(payload, generation),
+            ...(this.spec.batch
+              ? {
+                  // Offsets are resolved by hand, chunk by chunk, only once the batch handler resolved;
+                  // threshold 1 makes commitOffsetsIfNecessary (after each chunk) commit them at once.
+                  eachBatchAutoResolve: false,
+                  autoCommitThreshold: 1,
+                  eachBatch: (payload: EachBatchPayload) => this.deliverBatch(payload, generation, this.spec.batch!),
+                }
+              : { eachMessage: (payload: EachMessagePayload) => this.deliver(payload, generation) }),
           }),
           this.abort.signal,
         );
@@ -208,6 +218,46 @@ export class SupervisedConsumer {
       await delay(backoff.next(), this.abort.signal);
       // Keeps the membership alive through a long retry; throws during a rebalance, and kafkajs
       // then rejoins and fetches from the last committed offset, so the record comes back.
+      await heartbeat();
+    }
+  }
+
+  /**
+   * Hands a partition's fetched records to the batch handler in chunks of at most `maxRecords`,
+   * each until it succeeds. A chunk's offsets are resolved and committed only after its handler
+   * resolved (for Central: after the batch's transaction committed); a throw leaves them
+   * unresolved, so the same chunk is handed over again, here or, after a rebalance, elsewhere.
+   */
+  private async deliverBatch(payload: EachBatchPayload, generation: number, batch: { handler: BatchHandler; maxRecords: number }): Promise<void> {
+    const { batch: fetched, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const records = fetched.messages.map((m) => toConsumedRecord(fetched.topic, fetched.partition, m));
+    for (let i = 0; i < records.length; i += batch.maxRecords) {
+      const chunk = records.slice(i, i + batch.maxRecords);
+      const backoff = new Backoff(this.options.handlerBackoff ?? DEFAULT_HANDLER_BACKOFF);
+      for (;;) {
+        if (this.closed || generation !== this.generation || !isRunning() || isStale()) throw new BusClosedError();
+        this.inHandler += 1;
+        let failed = false;
+        try {
+          await batch.handler(chunk);
+        } catch (error) {
+          failed = true;
+          this.options.onHandlerError?.(error, chunk[0]!);
+          this.options.logger?.warn(
+            { topic: fetched.topic, partition: fetched.partition, offset: chunk[0]!.offset, records: chunk.length, err: describeError(error) },
+            "Batch handler failed; delivering the batch again",
+          );
+        } finally {
+          this.inHandler -= 1;
+          this.lastActivity = Date.now();
+        }
+        if (!failed) break;
+        await delay(backoff.next(), this.abort.signal);
+        await heartbeat();
+      }
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      // Commit now rather than at the end of a long fetch: a crash then replays one chunk at most.
+      await commitOffsetsIfNecessary();
       await heartbeat();
     }
   }

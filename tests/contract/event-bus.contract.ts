@@ -182,6 +182,89 @@ export function eventBusContract(name: string, fixture: () => EventBusFixture): 
       await sub.close();
     });
 
+    describe("batch consumption (subscribeBatch)", () => {
+      const batchBus = () => {
+        if (!bus.subscribeBatch) throw new Error(`${name} does not implement subscribeBatch`);
+        return bus.subscribeBatch.bind(bus);
+      };
+
+      it("hands over batches of one partition, in per-key order, no larger than maxBatchRecords", async () => {
+        const topic = await fx.freshTopic("batches");
+        const batches: ConsumedRecord[][] = [];
+        const sub = await batchBus()(topic, { groupId: `${topic}-g`, fromBeginning: true, maxBatchRecords: 7 }, async (records) => {
+          batches.push(records);
+        });
+        await bus.publish(topic, Array.from({ length: 60 }, (_, i) => ({ key: `cp-${i % 6}`, value: String(i) })));
+        await waitFor(() => batches.flat().length >= 60, { timeoutMs: timeoutMs(), what: "60 records in batches" });
+        const all = batches.flat();
+        expect(all).toHaveLength(60);
+        expect(batches.every((b) => b.length >= 1 && b.length <= 7)).toBe(true);
+        expect(batches.every((b) => b.every((r) => r.partition === b[0]!.partition))).toBe(true);
+        for (const b of batches) {
+          const offsets = b.map((r) => Number(r.offset));
+          expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+        }
+        for (let k = 0; k < 6; k++) {
+          expect(all.filter((r) => r.key === `cp-${k}`).map((r) => Number(r.value))).toEqual(Array.from({ length: 10 }, (_, i) => k + 6 * i));
+        }
+        // Several records did share a call: a bus that handed over one at a time would not batch.
+        expect(batches.some((b) => b.length > 1)).toBe(true);
+        await sub.close();
+      });
+
+      it("hands a batch whose handler threw over again, before anything later of its partition", async () => {
+        const topic = await fx.freshTopic("batch-retry");
+        const calls: { values: string[]; failed: boolean }[] = [];
+        let failures = 0;
+        const sub = await batchBus()(topic, { groupId: `${topic}-g`, fromBeginning: true, maxBatchRecords: 100 }, async (records) => {
+          const failed = records.some((r) => r.value === "b") && failures < 2;
+          calls.push({ values: records.map((r) => r.value), failed });
+          if (failed) {
+            failures += 1;
+            throw new Error("Batch handler failed on purpose");
+          }
+        });
+        await bus.publish(topic, ["a", "b", "c"].map((value) => ({ key: "cp", value })));
+        const succeeded = () => calls.filter((c) => !c.failed).flatMap((c) => c.values);
+        await waitFor(() => succeeded().includes("c"), { timeoutMs: timeoutMs() * 2, what: "every record after two failures" });
+        expect(failures).toBe(2);
+        // A failed call is followed by one that starts at the same record: nothing skipped, nothing reordered.
+        calls.forEach((c, i) => {
+          if (c.failed) expect(calls[i + 1]?.values[0]).toBe(c.values[0]);
+        });
+        expect(succeeded()).toEqual(["a", "b", "c"]);
+        await sub.close();
+      });
+
+      it("commits a batch only after its handler resolved", async () => {
+        const topic = await fx.freshTopic("batch-commit");
+        const group = `${topic}-g`;
+        let attempts = 0;
+        const failing = await batchBus()(topic, { groupId: group, fromBeginning: true }, async () => {
+          attempts += 1;
+          throw new Error("Database is down");
+        });
+        await bus.publish(topic, ["1", "2", "3"].map((value) => ({ key: "cp", value })));
+        await waitFor(() => attempts >= 1, { timeoutMs: timeoutMs(), what: "a failing attempt" });
+        await failing.close();
+
+        // Never resolved, so never committed: the next member of the group gets every record.
+        const second: string[] = [];
+        const ok = await batchBus()(topic, { groupId: group, fromBeginning: true }, async (records) => void second.push(...records.map((r) => r.value)));
+        await waitFor(() => second.length >= 3, { timeoutMs: timeoutMs(), what: "the uncommitted batch again" });
+        expect(second).toEqual(["1", "2", "3"]);
+        await ok.close();
+
+        // Resolved, so committed: a later member starts after them.
+        await bus.publish(topic, [{ key: "cp", value: "4" }]);
+        const third: string[] = [];
+        const later = await batchBus()(topic, { groupId: group, fromBeginning: true }, async (records) => void third.push(...records.map((r) => r.value)));
+        await waitFor(() => third.length >= 1, { timeoutMs: timeoutMs(), what: "the record after the committed batch" });
+        expect(third).toEqual(["4"]);
+        await later.close();
+      });
+    });
+
     it("reports itself connected, and refuses to publish once closed", async () => {
       const extra = await fx.createBus();
       expect(extra.health().state).toBe("connected");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../central/db/db.ts";
 import { migrate, MIGRATIONS } from "../../central/db/migrations.ts";
 import { expireDue, insertChargePoint, reserve } from "../../central/lifecycle/index.ts";
-import { enqueueCommand, leaseUnpublished, markPublished, releaseLeases, renewLease } from "../../central/store/commands.ts";
+import { enqueueCommand, leaseUnpublished, markAndLease, markPublished, releaseLeases, renewLease } from "../../central/store/commands.ts";
 import { ManualClock } from "../../platform/clock.ts";
 import { insertDriver } from "../../central/store/drivers.ts";
 import { markProcessed } from "../../central/store/processed-messages.ts";
@@ -172,6 +172,31 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
       const later = new Date(now.getTime() + 2_000);
       // whoever comes next takes both, in order: the cancel never goes out alone, ahead of the reserve
       expect(ids(await leaseUnpublished(db, later, 30_000, 10, "pub-b"))).toEqual(["reserve", "cancel_reservation"]);
+    });
+
+    it("marks a published batch and leases the next in one statement, a charger's next command right behind its last", async () => {
+      const now = new Date();
+      await enqueueCommand(db, "cp-r", "reserve", { reservationId: "r-0", expiresAt: now.toISOString() }, now);
+      await enqueueCommand(db, "cp-r", "cancel_reservation", { reservationId: "r-0" }, now);
+      await enqueueCommand(db, "cp-s", "stop", { reservationId: "s-0" }, now);
+      const types = (rows: { cp_id: string; type: string }[]) => rows.map((c) => `${c.cp_id}:${c.type}`);
+      const first = await leaseUnpublished(db, now, 30_000, 1, "pub-a");
+      expect(types(first)).toEqual(["cp-r:reserve"]);
+      // B takes only cp-s: cp-r's cancel waits behind A's reserve
+      const b = await leaseUnpublished(db, now, 30_000, 10, "pub-b");
+      expect(types(b)).toEqual(["cp-s:stop"]);
+      // A marks its reserve and, in the same statement, gets the cancel that waited behind it
+      const next = await markAndLease(db, first.map((c) => c.command_id), now, 30_000, 10, "pub-a");
+      expect(next.marked).toBe(1);
+      expect(types(next.leased)).toEqual(["cp-r:cancel_reservation"]);
+      // B's row is B's to mark: A marks nothing of it, and what A holds is no one else's
+      const again = await markAndLease(db, b.map((c) => c.command_id), now, 30_000, 10, "pub-a");
+      expect(again).toEqual({ marked: 0, leased: [] });
+      expect(await leaseUnpublished(db, now, 30_000, 10, "pub-c")).toEqual([]);
+      const last = await markAndLease(db, next.leased.map((c) => c.command_id), now, 30_000, 10, "pub-a");
+      expect(last).toEqual({ marked: 1, leased: [] });
+      expect(await markPublished(db, b.map((c) => c.command_id), now, "pub-b")).toBe(1);
+      expect((await db.query("SELECT count(*)::int AS n FROM commands WHERE published_at IS NULL"))[0]!.n).toBe(0);
     });
 
     describe("outbox leases held by a live publisher and taken over from a dead one", () => {

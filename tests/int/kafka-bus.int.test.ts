@@ -76,6 +76,36 @@ describe("KafkaBus on a real broker", () => {
     expect(await maxInFlight(3)).toBeGreaterThan(1);
   });
 
+  it("commits a batch's offsets as soon as its handler resolved, and none of a batch still in its handler", async () => {
+    const topic = `kafka-${run}-batch-offsets`;
+    const groupId = `${topic}-g`;
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const sub = await bus.subscribeBatch(topic, { groupId, fromBeginning: true, maxBatchRecords: 10 }, async () => {
+      calls += 1;
+      if (calls === 2) await held; // the second chunk of the same fetch is "in its transaction"
+    });
+    await bus.publish(topic, Array.from({ length: 30 }, (_, i) => ({ key: "cp", value: String(i) }))); // one key: one partition
+    await waitFor(() => calls >= 2, { timeoutMs: 15_000, what: "the second batch in its handler" });
+    const admin = new Kafka({ clientId: `kafka-bus-${run}-offsets`, brokers: await ensureKafka(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const committed = async () => {
+        const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return Math.max(...(t?.partitions ?? []).map((p) => Number(p.offset)));
+      };
+      await waitFor(async () => (await committed()) >= 10, { timeoutMs: 10_000, what: "the first batch committed" });
+      expect(await committed()).toBe(10); // the first 10, not the 10 still in the handler
+      release();
+      await waitFor(async () => (await committed()) >= 30, { timeoutMs: 15_000, what: "every batch committed" });
+    } finally {
+      release();
+      await admin.disconnect();
+      await sub.close();
+    }
+  });
+
   it("creates a missing topic with the configured partitions, and refuses replicas the cluster cannot hold", async () => {
     const brokers = await ensureKafka();
     const wide = createKafkaBus({ brokers, clientId: `kafka-bus-${run}-wide`, partitions: 5 });

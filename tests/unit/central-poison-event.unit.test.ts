@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleEventRecord } from "../../central/events/event-consumer.ts";
+import { handleEventBatch, handleEventRecord } from "../../central/events/event-consumer.ts";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { InProcessBus } from "../../platform/in-process-bus.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
@@ -41,8 +41,37 @@ describe("a poison event", () => {
     expect(JSON.parse(letters[0]!).reason).toMatch(/database refused the event \(23514\)/);
   });
 
+  it("in a batch, is dead-lettered alone: the records around it are applied, and so is an undecodable one's neighbour", async () => {
+    await h.provision("cp-q");
+    const before = letters.length;
+    const batch = [
+      record("cp-q", "heartbeat", {}),
+      record("cp-p", "boot", { vendor: "poison", model: "m", firmware: "f" }),
+      { ...record("cp-q", "heartbeat", {}), value: "{ not json" },
+      record("cp-q", "boot", { vendor: "after-poison", model: "m", firmware: "f" }),
+      record("cp-p", "boot", { vendor: "good-again", model: "m", firmware: "f" }),
+    ];
+    const fallbacks = async () => (await h.central.ctx.metrics.eventBatchFallbacks.get()).values[0]?.value ?? 0;
+    const fallbacksBefore = await fallbacks();
+    await handleEventBatch(h.central.ctx, bus, batch);
+    expect(await fallbacks()).toBe(fallbacksBefore + 1);
+    expect((await h.request("GET", "/v1/charge-points/cp-q", OPERATOR)).body.vendor).toBe("after-poison");
+    expect((await h.request("GET", "/v1/charge-points/cp-p", OPERATOR)).body.vendor).toBe("good-again");
+    const ids = await h.db.query<{ message_id: string }>("SELECT message_id FROM processed_messages WHERE cp_id = 'cp-q' ORDER BY message_id");
+    expect(ids.map((r) => r.message_id).sort()).toEqual([JSON.parse(batch[0]!.value).payload.id, JSON.parse(batch[3]!.value).payload.id].sort());
+    await waitFor(() => letters.length >= before + 2, { what: "two dead letters" });
+    const reasons = letters.slice(before).map((l) => JSON.parse(l).reason as string);
+    expect(reasons).toHaveLength(2);
+    expect(reasons.some((r) => /database refused the event \(23514\)/.test(r))).toBe(true);
+    expect(reasons.some((r) => /not valid JSON/.test(r))).toBe(true);
+    // Applied again (a redelivery after a crash): nothing is applied twice, nothing dead-lettered again but the poison.
+    await handleEventBatch(h.central.ctx, bus, batch);
+    expect((await h.request("GET", "/v1/charge-points/cp-p", OPERATOR)).body.vendor).toBe("good-again");
+  });
+
   it("still throws for failures worth retrying", async () => {
     const broken = { ...h.central.ctx, db: { ...h.db, transaction: async () => Promise.reject(new Error("Connection lost")) } };
     await expect(handleEventRecord(broken, bus, record("cp-p", "heartbeat", {}))).rejects.toThrow("Connection lost");
+    await expect(handleEventBatch(broken, bus, [record("cp-p", "heartbeat", {})])).rejects.toThrow("Connection lost");
   });
 });

@@ -1,6 +1,6 @@
 import type { PresenceEvent } from "../../../protocol/index.ts";
 import type { Sql } from "../../db/db.ts";
-import { recordIdentity, recordPresence, touchChargePoint } from "../store/charge-point-facts.ts";
+import { recordIdentity, recordPresence, touchChargePoint, touchChargePoints } from "../store/charge-point-facts.ts";
 
 /**
  * Facts about a charger that move no lifecycle state (none of them is in TRANSITIONS): whether it
@@ -17,4 +17,9 @@ export async function booted(tx: Sql, cpId: string, p: { vendor: string; model: 
 
 export async function seen(tx: Sql, cpId: string, now: Date): Promise<void> {
   await touchChargePoint(tx, cpId, now);
+}
+
+/** `seen` for every charger of a batch at once; last_seen_at only moves forward, so order does not matter. */
+export async function seenAll(tx: Sql, cpIds: string[], now: Date): Promise<void> {
+  await touchChargePoints(tx, cpIds, now);
 }

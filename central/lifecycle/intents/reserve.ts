@@ -2,12 +2,10 @@ import { AppError } from "../../../platform/errors.ts";
 import { newId } from "../../../protocol/index.ts";
 import { pgErrorCode, UNIQUE_VIOLATION, type Sql } from "../../db/db.ts";
 import { getChargePoint } from "../../store/charge-points.ts";
-import { enqueueCommand } from "../../store/commands.ts";
 import type { ReservationRow } from "../../store/reservations.ts";
 import { nowDate, type LifecycleRunner } from "../deps.ts";
-import { anyReservable, claimChargePoint } from "../store/charge-points.ts";
-import { insertReservation } from "../store/reservations.ts";
-import { TRANSITIONS } from "../transitions.ts";
+import { anyReservable } from "../store/charge-points.ts";
+import { reserveInOne, type ReserveRow } from "../store/reserve-in-one.ts";
 
 export interface ReserveInput {
   driverId: string;
@@ -15,28 +13,18 @@ export interface ReserveInput {
 }
 
 /**
- * TRANSITIONS.reserve. The conditional UPDATE takes the row lock and re-checks the status, so of
- * N concurrent requests for one charge point exactly one wins; the partial unique index on live
- * reservations backs that up inside the database.
+ * TRANSITIONS.reserve, in one statement (store/reserve-in-one.ts): one round trip and one commit
+ * on the path that succeeds, where it used to be BEGIN, three statements and COMMIT. The
+ * conditional UPDATE takes the row lock and re-checks the status, so of N concurrent requests for
+ * one charge point exactly one wins; the partial unique index on live reservations backs that up.
  */
 export async function reserve(deps: LifecycleRunner, input: ReserveInput): Promise<ReservationRow> {
   const now = nowDate(deps);
   const expiresAt = new Date(now.getTime() + deps.config.RESERVATION_TTL_SECONDS * 1000);
   try {
-    const reservation = await deps.db.transaction(async (tx) => {
-      const cpId = await claimWithRetry(tx, input.cpId);
-      if (!cpId) throw await notAvailable(tx, input.cpId);
-      const row = await insertReservation(tx, {
-        reservation_id: newId("res"),
-        cp_id: cpId,
-        driver_id: input.driverId,
-        created_at: now,
-        expires_at: expiresAt,
-      });
-      const fields = { reservationId: row.reservation_id, expiresAt: expiresAt.toISOString() };
-      await enqueueCommand(tx, cpId, TRANSITIONS.reserve.command, fields, now);
-      return row;
-    });
+    const row = { reservationId: newId("res"), commandId: newId("cmd"), driverId: input.driverId, cpId: input.cpId, now, expiresAt };
+    const reservation = await claimWithRetry(deps.db, row);
+    if (!reservation) throw await notAvailable(deps.db, input.cpId);
     deps.metrics.reservations.inc({ outcome: "reserved" });
     deps.notifyOutbox();
     return reservation;
@@ -56,11 +44,11 @@ export async function reserve(deps: LifecycleRunner, input: ReserveInput): Promi
  * So "none available" is answered only when no available row remains even counting locked ones,
  * with a few short retries while some do.
  */
-async function claimWithRetry(tx: Sql, cpId: string | undefined): Promise<string | null> {
+async function claimWithRetry(sql: Sql, row: ReserveRow): Promise<ReservationRow | null> {
   for (let attempt = 0; ; attempt++) {
-    const claimed = await claimChargePoint(tx, cpId);
-    if (claimed || cpId || attempt >= 3) return claimed;
-    if (!(await anyReservable(tx))) return null;
+    const claimed = await reserveInOne(sql, row);
+    if (claimed || row.cpId || attempt >= 3) return claimed;
+    if (!(await anyReservable(sql))) return null;
     await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
   }
 }

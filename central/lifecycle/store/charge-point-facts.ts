@@ -58,3 +58,12 @@ export async function recordReportedStatus(sql: Sql, cpId: string, status: strin
   );
   return rows.length === 1;
 }
+
+/** touchChargePoint for a batch: one statement for every charger heard from in it. */
+export async function touchChargePoints(sql: Sql, cpIds: string[], now: Date): Promise<void> {
+  if (cpIds.length === 0) return;
+  await sql.query(
+    `UPDATE charge_points SET last_seen_at = GREATEST(COALESCE(last_seen_at, $2), $2) WHERE cp_id = ANY($1::text[])`,
+    [cpIds, now],
+  );
+}

@@ -22,24 +22,6 @@ export async function moveChargePoints(
   return rows.map((r) => r.cp_id);
 }
 
-/** Only an available, online charge point with credentials can be reserved; the UPDATE takes its row lock. */
-export async function claimChargePoint(sql: Sql, cpId: string | undefined): Promise<string | null> {
-  const rows = cpId
-    ? await sql.query<{ cp_id: string }>(
-        `UPDATE charge_points SET status = 'reserved'
-          WHERE cp_id = $1 AND status = 'available' AND online AND secret_hash IS NOT NULL RETURNING cp_id`,
-        [cpId],
-      )
-    : await sql.query<{ cp_id: string }>(
-        `UPDATE charge_points SET status = 'reserved'
-          WHERE status = 'available' AND online AND secret_hash IS NOT NULL AND cp_id = (
-            SELECT cp_id FROM charge_points WHERE status = 'available' AND online AND secret_hash IS NOT NULL
-             ORDER BY cp_id LIMIT 1 FOR UPDATE SKIP LOCKED)
-          RETURNING cp_id`,
-      );
-  return rows[0]?.cp_id ?? null;
-}
-
 /** Whether any reservable charge point is left, counting ones other transactions hold locked. */
 export async function anyReservable(sql: Sql): Promise<boolean> {
   const rows = await sql.query("SELECT 1 FROM charge_points WHERE status = 'available' AND online AND secret_hash IS NOT NULL LIMIT 1");

@@ -1,19 +1,10 @@
 import type { Sql } from "../../db/db.ts";
 import type { ReservationRow, ReservationStatus } from "../../store/reservations.ts";
 
-/** Every write to `reservations`. Statements take arrays so that a batch of events is one statement. */
-export async function insertReservation(
-  sql: Sql,
-  r: Pick<ReservationRow, "reservation_id" | "cp_id" | "driver_id" | "created_at" | "expires_at">,
-): Promise<ReservationRow> {
-  const rows = await sql.query<ReservationRow & Record<string, unknown>>(
-    `INSERT INTO reservations (reservation_id, cp_id, driver_id, status, created_at, expires_at)
-     VALUES ($1, $2, $3, 'reserved', $4, $5) RETURNING *`,
-    [r.reservation_id, r.cp_id, r.driver_id, r.created_at, r.expires_at],
-  );
-  return rows[0]!;
-}
-
+/**
+ * Every write to `reservations` (the insert is reserve-in-one.ts, one statement with its claim).
+ * Statements take arrays so that a batch of events is one statement.
+ */
 /** The live reservation of a charge point, locked: the lifecycle decides on it and then writes. */
 export async function lockLiveReservationForCp(sql: Sql, cpId: string): Promise<ReservationRow | null> {
   const rows = await sql.query<ReservationRow & Record<string, unknown>>(

@@ -48,3 +48,35 @@ export async function closeSession(
   );
   return rows[0] ?? null;
 }
+
+export interface MeterReading {
+  reservationId: string;
+  energyWh: number;
+  powerW: number;
+  at: Date;
+}
+
+/**
+ * recordMeter for a batch: one statement, at most one reading per reservation (the caller picks
+ * the one that sequential application would leave standing; see intents/metered.ts). Values go
+ * as text arrays and are cast in SQL, which both drivers bind the same way.
+ */
+export async function recordMeters(sql: Sql, readings: MeterReading[]): Promise<number> {
+  if (readings.length === 0) return 0;
+  const rows = await sql.query(
+    `UPDATE sessions s
+        SET meter_last_wh = v.energy_wh::double precision, power_w = v.power_w::double precision, meter_at = v.at::timestamptz,
+            energy_wh = GREATEST(0, v.energy_wh::double precision - s.meter_start_wh)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(reservation_id, energy_wh, power_w, at)
+      WHERE s.reservation_id = v.reservation_id AND s.stopped_at IS NULL
+        AND (s.meter_at IS NULL OR s.meter_at <= v.at::timestamptz)
+      RETURNING s.session_id`,
+    [
+      readings.map((r) => r.reservationId),
+      readings.map((r) => String(r.energyWh)),
+      readings.map((r) => String(r.powerW)),
+      readings.map((r) => r.at.toISOString()),
+    ],
+  );
+  return rows.length;
+}
