@@ -104,10 +104,16 @@ describe("retention on PostgreSQL: pruning beside the consumer and other instanc
     // A lock that conflicts with DELETE holds the job's first batch in flight.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => (locked = r));
     const blocker = pg.db.transaction(async (tx) => {
       await tx.query("LOCK TABLE processed_messages IN SHARE MODE");
+      locked();
       await held;
     });
+    // The job starts only once the lock is held: started earlier, its first batch could commit
+    // before the lock and the one held in flight would be its second.
+    await lockTaken;
     const job = startRetentionJob(h.central.ctx, { batchSize: 1_000, intervalMs: 60_000, pause: async () => {} });
     let stopping: Promise<void> | undefined;
     try {
