@@ -74,6 +74,14 @@ export class StreamHub {
   async start(): Promise<void> {
     const [row] = await this.o.db.query<{ id: string | null }>("SELECT max(id)::text AS id FROM stream_changes");
     this.cursor = row?.id ? Number(row.id) : 0;
+    // Gateways already known, so one that falls silent while this instance runs is pushed stale.
+    const gateways = await this.o.db.query<{ gateway_id: string; row_data: Record<string, unknown> }>(
+      "SELECT gateway_id, to_jsonb(g) AS row_data FROM gateway_health g",
+    );
+    for (const g of gateways) {
+      const entry = { id: 0, kind: "gateway" as const, entity_id: g.gateway_id, driver_id: null, row_data: g.row_data };
+      this.gatewayStale.set(g.gateway_id, { row: entry, stale: (changeToView(entry, this.o.now(), this.o.staleMs) as { stale: boolean }).stale });
+    }
     this.unlisten = await this.o.db.listen(CHANNEL, () => this.kick());
     this.timers.push(setInterval(() => this.kick(), this.o.pollMs));
     this.timers.push(setInterval(() => this.broadcastComment("keep-alive"), this.o.keepAliveMs));
