@@ -1,5 +1,6 @@
 import type { Sql } from "../db/db.ts";
 import type { GatewayHealth } from "../../protocol/index.ts";
+import type { GatewayView } from "../api/stream-schemas.ts";
 
 export interface GatewayHealthRow {
   gateway_id: string;
@@ -8,9 +9,9 @@ export interface GatewayHealthRow {
   received_at: Date;
 }
 
-/** The operator's view of a gateway: its last record plus `stale` (silent for longer than the threshold). */
-export type GatewayView = Omit<GatewayHealth, "kind"> & { receivedAt: string; stale: boolean };
+export type { GatewayView };
 
+/** The operator's view of a gateway: its last record plus `stale` (silent for longer than the threshold). */
 export function gatewayToView(r: GatewayHealthRow, now: number, staleMs: number): GatewayView {
   const { kind: _kind, ...record } = r.record;
   // By Central's receipt time as well as the gateway's own clock: a gateway whose clock runs

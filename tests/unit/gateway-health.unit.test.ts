@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, loadGatewayConfig, type Gateway } from "../../gateway/index.ts";
 import { DEFAULT_TOPICS, gatewayHealthSchema } from "../../protocol/index.ts";
+import { gatewayView } from "../../central/api/stream-schemas.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
 import { SseReader } from "../support/sse-client.ts";
 import { waitFor } from "../support/wait.ts";
@@ -50,6 +51,7 @@ describe("gateway health", () => {
       connected: { mqtt: 0, ocpp: 2 },
       stale: false,
     });
+    expect(gatewayView.safeParse(listed).success).toBe(true);
     const d = await h.driver();
     expect((await h.request("GET", "/v1/gateways", d.token)).status).toBe(403);
     expect((await h.request("GET", "/v1/gateways")).status).toBe(401);
@@ -57,6 +59,7 @@ describe("gateway health", () => {
     const pushed = await stream.next((e) => e.event === "gateway" && e.data.gatewayId === "gw-health-1", "gateway event");
     expect(pushed.id).toMatch(/^\d+$/);
     expect(pushed.data.stale).toBe(false);
+    expect(gatewayView.safeParse(pushed.data).success).toBe(true);
     // The driver's stream never carries gateways.
     const dres = await h.central.app.request("/v1/stream", { headers: { authorization: `Bearer ${d.token}` } });
     const driverStream = new SseReader(dres.body!);
