@@ -51,6 +51,8 @@ export const gatewayConfigSchema = z.object({
   OCPP_HEARTBEAT_SECONDS: positiveInt.default(300),
   /** How long the gateway waits for a charge box's answer to a command before it counts as unanswered. */
   OCPP_CALL_TIMEOUT_SECONDS: positiveInt.default(30),
+  /** Interval of the gateway's health record to Central (gateway/health-publisher.ts). */
+  GATEWAY_HEALTH_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {

@@ -25,6 +25,7 @@ import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
+import { startHealthPublisher } from "./health-publisher.ts";
 import { deadLetterLimit } from "./ingest/dead-letter-limit.ts";
 import { createDeadLetterIngest, createIngest } from "./ingest/ingest.ts";
 import { createGatewayMetrics } from "./metrics.ts";
@@ -219,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let ocpp: OcppListeners | undefined;
   let http: HttpServerHandle | undefined;
   let subscriptions: BusSubscriptions | undefined;
+  let health: { stop(): Promise<void> } | undefined;
 
   const mqttPort = () => listeners?.port() ?? config.MQTT_PORT;
 
@@ -233,6 +235,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async start() {
       forwarder.start();
       delivery.start();
+      health = startHealthPublisher({
+        bus,
+        topic: topics.gatewayHealth,
+        gatewayId: config.GATEWAY_ID,
+        intervalMs: config.GATEWAY_HEALTH_INTERVAL_SECONDS * 1000,
+        clock,
+        log,
+        queueStats: () => queue.stats(),
+        connectedByTransport: () => ({ mqtt: broker.connectedClients, ocpp: ocpp?.connected() ?? 0 }),
+      });
       subscriptions = startBusSubscriptions(
         {
           credentials: () =>
@@ -312,6 +324,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
       delivery.stop();
+      await health?.stop();
       await forwarder.stop();
       await subscriptions?.close();
       await commandStore.close();

@@ -12,6 +12,8 @@ import { chargePointRoutes } from "./routes/charge-points.ts";
 import { driverRoutes } from "./routes/drivers.ts";
 import { reservationRoutes } from "./routes/reservations.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { gatewayRoutes } from "./routes/gateways.ts";
+import { streamRoutes } from "./routes/stream.ts";
 
 /** Central's HTTP surface. Web-standard only (Request in, Response out); serving is an adapter's job. */
 export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
@@ -46,6 +48,8 @@ export function createApi(deps: ApiDeps, registry: Registry): Hono<AuthEnv> {
   app.route("/v1/drivers", driverRoutes(routeDeps, limits.perAddress));
   app.route("/v1/reservations", reservationRoutes(routeDeps));
   app.route("/v1/sessions", sessionRoutes(routeDeps));
+  app.route("/v1/gateways", gatewayRoutes(routeDeps));
+  if (deps.stream) app.route("/", streamRoutes(routeDeps, deps.stream));
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createOnError(ctx.log));

@@ -8,6 +8,7 @@ import { ensureKafka } from "../support/kafka.ts";
 import { createTestDatabase } from "../support/postgres-database.ts";
 import { runTopics } from "../support/run-topics.ts";
 import { startProcess, type RunningProcess } from "../support/processes.ts";
+import { SseReader } from "../support/sse-client.ts";
 import { waitFor } from "../support/wait.ts";
 import { expectChargersOnline, runChargeFlow, runTimeoutRollback } from "./charge-flow.scenario.ts";
 
@@ -102,6 +103,31 @@ describe("production path: Central and gateway as separate processes on Kafka an
 
   it("rolls back a reservation that times out", async () => {
     await runTimeoutRollback(api, TTL_SECONDS);
+  });
+
+  it("shows both gateways' health over Kafka in GET /v1/gateways and on the operator's stream, with charger changes", async () => {
+    const ids = [`e2e-${run}`, `e2e-${run}-site2`];
+    const listed = await waitFor(
+      async () => {
+        const body = (await api("GET", "/v1/gateways", OPERATOR)).body as any[];
+        return ids.every((id) => body.some((g) => g.gatewayId === id && g.connected.mqtt >= 1)) ? body : null;
+      },
+      { timeoutMs: 60_000, what: "both gateways' health with their chargers" },
+    );
+    expect(listed.find((g: any) => g.gatewayId === ids[0])).toMatchObject({ kafka: { state: "connected" }, stale: false, version: "0.1.0" });
+    const base = (central.lines.find((l) => l.msg === "Central is running")!.apiUrl as string).replace(/\/$/, "");
+    const op = await SseReader.open(`${base}/v1/stream`, { headers: { authorization: `Bearer ${OPERATOR}` } });
+    expect(op.status).toBe(200);
+    try {
+      const snap = await op.reader!.next((e) => e.event === "snapshot");
+      expect(snap.data.gateways.map((g: any) => g.gatewayId)).toEqual(expect.arrayContaining(ids));
+      // The next health record (every 5 s) arrives as a `gateway` event.
+      await op.reader!.next((e) => e.event === "gateway" && ids.includes(e.data.gatewayId), "gateway event", 30_000);
+      // A real charger's meter values reach the stream as charge_point/session changes.
+      await op.reader!.next((e) => e.event === "charge_point" && String(e.data.cpId).startsWith("prod-cp-"), "charge point event", 30_000);
+    } finally {
+      op.reader!.close();
+    }
   });
 
   it("stops both processes gracefully on SIGTERM", async () => {
