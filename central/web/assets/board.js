@@ -59,15 +59,19 @@ function renderSessions() {
   );
 }
 
-/** Health field names as Central's gateway view gives them (central/store/gateway-health.ts). */
+/** The gateway view of GET /v1/gateways and the stream's `gateway` events (protocol/gateway-health.ts). */
 function gatewayFacts(g) {
-  const depth = pick(g, "queueDepth", "queue_depth");
-  const oldestMs = pick(g, "oldestAgeMs", "oldestMessageAgeMs");
-  const oldestS = pick(g, "oldestAgeSeconds", "oldestMessageAgeSeconds");
-  const kafka = pick(g, "kafka", "kafkaLink", "kafkaConnected");
-  const kafkaUp = kafka === true || kafka === "up" || kafka === "connected" || kafka?.connected === true || kafka?.state === "up";
-  const chargers = pick(g, "chargers", "connectedChargers", "connected");
-  return { id: pick(g, "gatewayId", "id"), depth, oldest: oldestMs ?? (typeof oldestS === "number" ? oldestS * 1000 : undefined), kafkaUp, kafka, chargers, version: g.version, at: pick(g, "reportedAt", "receivedAt", "at", "lastSeenAt"), stale: g.stale === true };
+  return {
+    id: g.gatewayId,
+    depth: g.queue?.depth,
+    oldest: g.queue?.oldestAgeMs,
+    kafka: g.kafka?.state ?? "unknown",
+    kafkaUp: g.kafka?.state === "connected",
+    chargers: g.connected,
+    version: g.version,
+    at: g.at,
+    stale: g.stale === true,
+  };
 }
 
 function renderGateways() {
@@ -75,14 +79,14 @@ function renderGateways() {
   $("gw-rows").replaceChildren(
     ...(rows.length === 0 ? [el("tr", {}, el("td", { colspan: 8 }, "No health reports yet"))] : rows.map((g) => {
       const warnings = [];
-      if (!g.kafkaUp) warnings.push("Kafka link down");
+      if (!g.kafkaUp) warnings.push(`Kafka link ${g.kafka === "connecting" ? "not up yet" : "down"}`);
       if (state.depthSeen.get(g.id)?.growing) warnings.push("Queue growing");
       if (g.stale) warnings.push("Silent: no health report lately");
       const chargers = g.chargers && typeof g.chargers === "object" ? Object.entries(g.chargers).map(([k, v]) => `${k} ${v}`).join(", ") : dash(g.chargers);
       return el("tr", { "data-gateway": g.id, class: warnings.length ? "warn" : "" },
         el("th", { scope: "row" }, dash(g.id)), el("td", { class: "queue-depth" }, dash(g.depth)),
         el("td", {}, typeof g.oldest === "number" ? fmtDuration(g.oldest) : "—"),
-        el("td", {}, badge(g.kafkaUp ? "up" : "down")), el("td", {}, chargers), el("td", {}, dash(g.version)),
+        el("td", { class: "kafka" }, badge(g.kafkaUp ? "connected" : g.kafka)), el("td", {}, chargers), el("td", {}, dash(g.version)),
         el("td", {}, fmtAgo(g.at)),
         el("td", { class: "warnings" }, warnings.length ? warnings.map((w) => el("span", { class: "badge s-warning" }, w)) : "none"));
     })),
