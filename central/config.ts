@@ -41,6 +41,19 @@ export const centralConfigSchema = z.object({
   COMMAND_RETENTION_HOURS: z.coerce.number().nonnegative().default(336),
   /** Interval of the retention prune (central/retention/retention-job.ts). */
   PRUNE_INTERVAL_SECONDS: positive.default(300),
+  /** Comment lines on idle streams so proxies do not close them (docs/protocol.md#live-stream). */
+  STREAM_KEEPALIVE_SECONDS: positive.default(15),
+  /** Bytes queued for one slow stream client before it is disconnected (it resumes with Last-Event-ID). */
+  STREAM_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(4_096).default(1024 * 1024),
+  /** Open streams per instance; beyond, 503. */
+  STREAM_MAX_CLIENTS: z.coerce.number().int().positive().default(10_000),
+  /** How far back Last-Event-ID can resume; older ids get a fresh snapshot. 0 keeps the change log forever. */
+  STREAM_RETENTION_HOURS: z.coerce.number().nonnegative().default(24),
+  /** Fallback read of the change log when no NOTIFY arrives (e.g. behind PgBouncer in transaction mode). */
+  STREAM_POLL_MS: positive.default(1_000),
+  STREAM_TICKET_TTL_SECONDS: positive.default(60),
+  /** A gateway whose last health record is older than this is shown `stale: true`. */
+  GATEWAY_STALE_SECONDS: positive.default(20),
 }).superRefine(checkKafkaSettings);
 
 export type CentralConfig = z.infer<typeof centralConfigSchema>;

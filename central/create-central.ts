@@ -20,6 +20,9 @@ import { startRetentionJob } from "./retention/retention-job.ts";
 import { createCentralMetrics } from "./metrics.ts";
 import { driverTokenGeneration } from "./store/drivers.ts";
 import { getOrInitSetting } from "./store/settings.ts";
+import { StreamHub } from "./stream/stream-hub.ts";
+import { createStreamMetrics } from "./stream/stream-metrics.ts";
+import { StreamTickets } from "./stream/tickets.ts";
 
 export interface CentralOptions {
   config: CentralConfig;
@@ -73,8 +76,26 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
     now: () => ctx.clock.now(),
     tokenGeneration: (driverId) => driverTokenGeneration(ctx.db, driverId),
   };
+  const streamMetrics = createStreamMetrics(registry);
+  const staleMs = config.GATEWAY_STALE_SECONDS * 1000;
+  const now = () => ctx.clock.now();
+  // Started here rather than in start(): the API (and app.request in tests) can serve streams at once.
+  const hub = new StreamHub({ db, log, metrics: streamMetrics, now, staleMs, pollMs: config.STREAM_POLL_MS, keepAliveMs: config.STREAM_KEEPALIVE_SECONDS * 1000 });
+  await hub.start();
+  const stream = {
+    tickets: new StreamTickets(auth, config.STREAM_TICKET_TTL_SECONDS),
+    deps: {
+      db,
+      hub,
+      log,
+      metrics: streamMetrics,
+      now,
+      limits: { maxClients: config.STREAM_MAX_CLIENTS, maxBufferBytes: config.STREAM_CLIENT_BUFFER_BYTES, staleMs, maxReplay: 10_000, retryMs: 2_000 },
+    },
+  };
   const app = createApi(
     {
+      stream,
       ctx,
       auth,
       publishCredential: (cpId, hash) => credentials.publish([{ cpId, hash }]),
@@ -107,6 +128,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       log.info({ port: server?.port, db: db.kind, bus: bus.kind }, "Central started");
     },
     async stop() {
+      await hub.stop();
       await server?.close();
       await subscriptions?.close();
       await sweeper?.stop();

@@ -4,3 +4,4 @@ export * from "./upstream.ts";
 export * from "./downstream.ts";
 export * from "./bus-records.ts";
 export * from "./decode.ts";
+export * from "./gateway-health.ts";

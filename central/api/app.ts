@@ -12,6 +12,8 @@ import { chargePointRoutes } from "./routes/charge-points.ts";
 import { driverRoutes } from "./routes/drivers.ts";
 import { reservationRoutes } from "./routes/reservations.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { gatewayRoutes } from "./routes/gateways.ts";
+import { streamRoutes } from "./routes/stream.ts";
 import { webRoutes } from "../web/web-routes.ts";
 
 /** Central's HTTP surface. Web-standard only (Request in, Response out); serving is an adapter's job. */
@@ -45,6 +47,8 @@ export function createApi(deps: ApiDeps, registry: Registry): ApiApp {
   app.route("/v1/drivers", driverRoutes(routeDeps, limits.perAddress));
   app.route("/v1/reservations", reservationRoutes(routeDeps));
   app.route("/v1/sessions", sessionRoutes(routeDeps));
+  app.route("/v1/gateways", gatewayRoutes(routeDeps));
+  if (deps.stream) app.route("/", streamRoutes(routeDeps, deps.stream));
   app.route("/", webRoutes());
   registerOpsDocs(app);
   // Built once every route is registered; sub-apps hand their definitions up in app.route().

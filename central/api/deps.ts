@@ -1,5 +1,6 @@
 import type { CentralContext } from "../context.ts";
 import type { AuthConfig } from "./auth.ts";
+import type { StreamApi } from "./routes/stream.ts";
 
 export interface ApiDeps {
   ctx: CentralContext;
@@ -10,4 +11,6 @@ export interface ApiDeps {
   readiness: { name: string; check(): Promise<boolean> | boolean }[];
   /** Extra state for /healthz; the endpoint is public, so states and counts, no error texts. */
   healthDetails?: () => Record<string, unknown>;
+  /** The live stream (central/stream); its routes are mounted when given. */
+  stream?: StreamApi;
 }

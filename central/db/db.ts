@@ -13,6 +13,11 @@ export interface Db extends Sql {
   readonly kind: "pglite" | "postgres";
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (after the notifying transaction commits);
+   * resolves to an unsubscribe. PostgreSQL holds one extra connection for it; PGlite is in-process.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -153,6 +153,66 @@ CREATE INDEX IF NOT EXISTS processed_messages_by_time ON processed_messages (pro
 CREATE INDEX IF NOT EXISTS commands_finished ON commands ((coalesce(result_at, published_at))) WHERE published_at IS NOT NULL;
 `,
   },
+  {
+    version: 11,
+    name: "live stream: change log written by triggers, gateway health",
+    sql: `
+-- One row per change to a charge point, reservation or session, written by the triggers below in
+-- the same transaction as the change, so the stream cannot miss a writer. The bigserial id is the
+-- SSE event id: any instance can resume a client from it (docs/protocol.md#live-stream).
+CREATE TABLE stream_changes (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  entity_id text NOT NULL,
+  driver_id text,
+  row_data jsonb NOT NULL,
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX stream_changes_by_time ON stream_changes (at);
+
+-- The credential hash never enters the log: the stream only needs to know whether there is one.
+CREATE FUNCTION stream_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  data jsonb := to_jsonb(NEW);
+BEGIN
+  -- An UPDATE that changed nothing (a repeated presence report, say) is no change to stream.
+  IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
+    RETURN NULL;
+  END IF;
+  IF TG_TABLE_NAME = 'charge_points' THEN
+    data := (data - 'secret_hash') || jsonb_build_object('secret_hash', CASE WHEN NEW.secret_hash IS NULL THEN NULL ELSE 'set' END);
+    INSERT INTO stream_changes (kind, entity_id, driver_id, row_data) VALUES ('charge_point', data->>'cp_id', NULL, data);
+  ELSIF TG_TABLE_NAME = 'reservations' THEN
+    INSERT INTO stream_changes (kind, entity_id, driver_id, row_data) VALUES ('reservation', data->>'reservation_id', data->>'driver_id', data);
+  ELSIF TG_TABLE_NAME = 'sessions' THEN
+    INSERT INTO stream_changes (kind, entity_id, driver_id, row_data) VALUES ('session', data->>'session_id', data->>'driver_id', data);
+  ELSE
+    INSERT INTO stream_changes (kind, entity_id, driver_id, row_data) VALUES ('gateway', data->>'gateway_id', NULL, data);
+  END IF;
+  -- A constant payload: PostgreSQL folds a transaction's identical notifications into one.
+  PERFORM pg_notify('chargebridge_stream', '');
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER charge_points_stream AFTER INSERT OR UPDATE ON charge_points
+  FOR EACH ROW EXECUTE FUNCTION stream_log_change();
+CREATE TRIGGER reservations_stream AFTER INSERT OR UPDATE ON reservations
+  FOR EACH ROW EXECUTE FUNCTION stream_log_change();
+CREATE TRIGGER sessions_stream AFTER INSERT OR UPDATE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION stream_log_change();
+
+-- The last health record of each gateway (gateway/health-publisher.ts), upserted by Central.
+CREATE TABLE gateway_health (
+  gateway_id text PRIMARY KEY,
+  record jsonb NOT NULL,
+  at timestamptz NOT NULL,
+  received_at timestamptz NOT NULL
+);
+CREATE TRIGGER gateway_health_stream AFTER INSERT OR UPDATE ON gateway_health
+  FOR EACH ROW EXECUTE FUNCTION stream_log_change();
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */
@@ -177,10 +237,22 @@ export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Pro
   return applied;
 }
 
-/** Extended-protocol queries take one statement each; migrations are plain DDL without `;` in strings. */
+/**
+ * Extended-protocol queries take one statement each; migrations are plain DDL without `;` in
+ * strings, except inside `$$ … $$` function bodies, which are kept whole.
+ */
 function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
-    .filter(Boolean);
+  const statements: string[] = [];
+  let current = "";
+  sql.split("$$").forEach((part, i) => {
+    if (i % 2 === 1) return void (current += `$$${part}$$`);
+    const pieces = part.split(/;\s*(?:\n|$)/);
+    current += pieces[0];
+    for (const piece of pieces.slice(1)) {
+      statements.push(current);
+      current = piece;
+    }
+  });
+  statements.push(current);
+  return statements.map((s) => s.replace(/^\s*--.*$/gm, "").trim()).filter(Boolean);
 }

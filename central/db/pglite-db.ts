@@ -21,6 +21,10 @@ export async function openPgliteDb(dataDir?: string): Promise<Db> {
     kind: "pglite",
     query: root.query,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    listen: async (channel, onNotify) => {
+      const unlisten = await pg.listen(channel, () => onNotify());
+      return async () => unlisten();
+    },
     close: () => pg.close(),
   };
 }

@@ -41,6 +41,11 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     kind: "postgres",
     query: root.query,
     transaction: <T>(fn: (tx: Sql) => Promise<T>) => sql.begin((tx) => fn(wrap(tx))) as Promise<T>,
+    // postgres.js keeps LISTEN on a dedicated connection of its own and re-listens after a reconnect.
+    listen: async (channel, onNotify) => {
+      const { unlisten } = await sql.listen(channel, () => onNotify());
+      return unlisten;
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

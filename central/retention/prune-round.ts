@@ -2,11 +2,13 @@ import { delay } from "../../platform/backoff.ts";
 import type { CentralContext } from "../context.ts";
 import { pruneCommands } from "../store/prune-commands.ts";
 import { pruneProcessedMessages } from "../store/prune-processed-messages.ts";
+import { pruneStreamChanges } from "../stream/change-log.ts";
 import { pruneInBatches, type PruneResult, type PruneTarget } from "./prune-in-batches.ts";
 
 /** Fixed advisory lock keys, next to migrate()'s 4_242_001; one per pruned table. */
 export const PROCESSED_PRUNE_LOCK = 4_242_071;
 export const COMMANDS_PRUNE_LOCK = 4_242_072;
+export const STREAM_PRUNE_LOCK = 4_242_073;
 
 export const DEFAULT_BATCH_SIZE = 1_000;
 export const DEFAULT_PAUSE_MS = 50;
@@ -19,6 +21,11 @@ const targets: { target: PruneTarget; hours: (ctx: CentralContext) => number }[]
   {
     target: { table: "commands", lockKey: COMMANDS_PRUNE_LOCK, deleteBatch: pruneCommands },
     hours: (ctx) => ctx.config.COMMAND_RETENTION_HOURS,
+  },
+  {
+    // The stream's resume window; rows are stamped by the database's now() (the table trigger).
+    target: { table: "stream_changes", lockKey: STREAM_PRUNE_LOCK, deleteBatch: pruneStreamChanges },
+    hours: (ctx) => ctx.config.STREAM_RETENTION_HOURS,
   },
 ];
 

@@ -93,7 +93,7 @@ export function retentionContract(name: string, fixture: () => StoreFixture): vo
 
     it("keeps everything when a retention is 0", async () => {
       await seedProcessed(db, "old-", 5, new Date(BASE - 10_000 * HOUR));
-      const ctx = { ...h.central.ctx, config: { ...h.central.ctx.config, PROCESSED_RETENTION_HOURS: 0, COMMAND_RETENTION_HOURS: 0 } };
+      const ctx = { ...h.central.ctx, config: { ...h.central.ctx.config, PROCESSED_RETENTION_HOURS: 0, COMMAND_RETENTION_HOURS: 0, STREAM_RETENTION_HOURS: 0 } };
       expect(await pruneRound(ctx)).toEqual({});
       expect(await countRows(db, "processed_messages")).toBe(5);
     });
