@@ -21,9 +21,15 @@ function renderMine() {
   $("stop").disabled = r?.status !== "charging";
 }
 
+let listShape = "";
+
 function renderChargePoints() {
   const open = !state.reservation || !["reserved", "charging"].includes(state.reservation.status);
   const cps = [...state.cps.values()].filter((cp) => cp.status === "available" && cp.online).sort((a, b) => a.cpId.localeCompare(b.cpId));
+  // Rebuilt only when what it shows changes: a heartbeat must not take focus off a button.
+  const shape = JSON.stringify([open, cps.map((cp) => cp.cpId)]);
+  if (shape === listShape) return;
+  listShape = shape;
   $("cp-list").replaceChildren(
     ...(cps.length === 0 ? [el("li", {}, "No charge point is available right now.")] : cps.map((cp) =>
       el("li", { "data-cp": cp.cpId },
@@ -36,6 +42,8 @@ const render = scheduler(() => {
   renderMine();
   renderChargePoints();
 });
+// The clock ticks only the countdown and duration: the list and its buttons keep their focus.
+const tick = scheduler(renderMine);
 
 function setReservation(view) {
   state.reservation = view;
@@ -114,5 +122,5 @@ $("cancel").addEventListener("click", () => act(async () => setReservation(await
 $("sign-out").addEventListener("click", () => signOut());
 $("register-error").textContent = sessionStorage.getItem("chargebridge.registerError") ?? "";
 sessionStorage.removeItem("chargebridge.registerError");
-setInterval(render, 1000);
+setInterval(tick, 1000);
 if (token) start(token);

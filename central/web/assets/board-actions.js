@@ -32,7 +32,7 @@ export function wireActions(token, refreshChargePoint) {
   });
 }
 
-/** The action buttons of one charge point's row. */
+/** The action buttons of one charge point's row; update(cp) keeps them (and focus) in place. */
 export function actionButtons(token, cp, refreshChargePoint) {
   const rotate = el("button", { type: "button", "aria-label": `Rotate secret of ${cp.cpId}` }, "Rotate secret");
   rotate.addEventListener("click", async () => {
@@ -55,5 +55,8 @@ export function actionButtons(token, cp, refreshChargePoint) {
       failed(err);
     }
   });
-  return el("div", { class: "row-actions" }, rotate, revoke);
+  return {
+    node: el("div", { class: "row-actions" }, rotate, revoke),
+    update: (next) => (revoke.disabled = next.credentialsRevoked),
+  };
 }

@@ -12,24 +12,42 @@ let live;
 const dash = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
 const pick = (o, ...names) => names.map((n) => o?.[n]).find((v) => v !== undefined);
 
+/**
+ * Rows are kept and updated in place, not rebuilt: a rebuilt row would take keyboard focus away
+ * from its buttons every time a heartbeat arrives.
+ */
+const cpRows = new Map();
+
+function cpRow(cp) {
+  let r = cpRows.get(cp.cpId);
+  if (!r) {
+    const cells = Array.from({ length: 5 }, () => el("td"));
+    const actions = actionButtons(token, cp, refreshChargePoint);
+    r = { tr: el("tr", { "data-cp": cp.cpId }, el("th", { scope: "row" }, cp.cpId), ...cells, el("td", {}, actions.node)), cells, actions };
+    cpRows.set(cp.cpId, r);
+  }
+  return r;
+}
+
 function renderChargePoints() {
-  const rows = [...state.cps.values()].sort((a, b) => a.cpId.localeCompare(b.cpId));
-  $("cp-count").textContent = `(${rows.length})`;
-  $("cp-rows").replaceChildren(
-    ...rows.map((cp) => {
-      const trouble = cp.fault ? `Fault ${cp.fault.code}${cp.fault.message ? `: ${cp.fault.message}` : ""}` : cp.conflict ? `Conflict ${cp.conflict.kind}${cp.conflict.detail ? `: ${cp.conflict.detail}` : ""}` : cp.credentialsRevoked ? "Credentials revoked" : "—";
-      const connector = [pick(cp, "connectorId", "connector"), pick(cp, "transport")].filter((v) => v !== undefined && v !== null);
-      return el("tr", { "data-cp": cp.cpId, "data-status": cp.status },
-        el("th", { scope: "row" }, cp.cpId),
-        el("td", { class: "cp-status" }, badge(cp.status)),
-        el("td", {}, badge(cp.online ? "online" : "offline")),
-        el("td", { title: dash(cp.lastSeenAt) }, fmtAgo(cp.lastSeenAt)),
-        el("td", {}, connector.length ? connector.join(" / ") : "—"),
-        el("td", {}, trouble),
-        el("td", {}, actionButtons(token, cp, refreshChargePoint)),
-      );
-    }),
-  );
+  const list = [...state.cps.values()].sort((a, b) => a.cpId.localeCompare(b.cpId));
+  $("cp-count").textContent = `(${list.length})`;
+  const body = $("cp-rows");
+  list.forEach((cp, i) => {
+    const { tr, cells, actions } = cpRow(cp);
+    const trouble = cp.fault ? `Fault ${cp.fault.code}${cp.fault.message ? `: ${cp.fault.message}` : ""}` : cp.conflict ? `Conflict ${cp.conflict.kind}${cp.conflict.detail ? `: ${cp.conflict.detail}` : ""}` : cp.credentialsRevoked ? "Credentials revoked" : "—";
+    const connector = [pick(cp, "connectorId", "connector"), pick(cp, "transport")].filter((v) => v !== undefined && v !== null);
+    tr.dataset.status = cp.status;
+    cells[0].className = "cp-status";
+    cells[0].replaceChildren(badge(cp.status));
+    cells[1].replaceChildren(badge(cp.online ? "online" : "offline"));
+    cells[2].textContent = fmtAgo(cp.lastSeenAt);
+    cells[2].title = dash(cp.lastSeenAt);
+    cells[3].textContent = connector.length ? connector.join(" / ") : "—";
+    cells[4].textContent = trouble;
+    actions.update(cp);
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
+  });
 }
 
 function renderReservations() {
@@ -175,5 +193,6 @@ $("login-form").addEventListener("submit", (ev) => {
 $("sign-out").addEventListener("click", () => signOut());
 $("login-error").textContent = sessionStorage.getItem("chargebridge.loginError") ?? "";
 sessionStorage.removeItem("chargebridge.loginError");
-setInterval(render, 1000); // countdowns and durations
+// Countdowns and durations; charge point rows update in place, so focus stays where it was.
+setInterval(render, 1000);
 if (token) signIn(token);
