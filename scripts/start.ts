@@ -52,6 +52,7 @@ await runMain("chargebridge", async () => {
   log.info(
     {
       apiUrl,
+      boardUrl: `${apiUrl}/board`,
       mqttUrl,
       gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
       operatorToken: central.operatorToken,
@@ -65,7 +66,10 @@ await runMain("chargebridge", async () => {
     [
       "",
       "ChargeBridge is running",
-      `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
+      // The fragment never reaches the server or its logs; the board keeps it in sessionStorage.
+      `  Operator board  ${apiUrl}/board#token=${encodeURIComponent(central.operatorToken)}`,
+      `  Driver app      ${apiUrl}/app`,
+      `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, reference: ${apiUrl}/docs)`,
       `  MQTT broker     ${mqttUrl}`,
       `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,
       `  Operator token  ${central.operatorToken}${central.operatorTokenGenerated ? "   (generated; set OPERATOR_TOKEN to fix it)" : ""}`,

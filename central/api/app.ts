@@ -6,7 +6,7 @@ import type { AuthEnv } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { createOnError, errorBody } from "./on-error.ts";
 import { createApiApp, type ApiApp } from "./define-route.ts";
-import { buildOpenApi, registerOpsDocs } from "./openapi.ts";
+import { buildOpenApi, registerOpsDocs, registerStreamDocs } from "./openapi.ts";
 import { createApiRateLimits } from "./rate-limit.ts";
 import { chargePointRoutes } from "./routes/charge-points.ts";
 import { driverRoutes } from "./routes/drivers.ts";
@@ -51,6 +51,7 @@ export function createApi(deps: ApiDeps, registry: Registry): ApiApp {
   if (deps.stream) app.route("/", streamRoutes(routeDeps, deps.stream));
   app.route("/", webRoutes());
   registerOpsDocs(app);
+  if (deps.stream) registerStreamDocs(app);
   // Built once every route is registered; sub-apps hand their definitions up in app.route().
   let openapi: Record<string, unknown> | undefined;
   app.get("/openapi.json", (c) => c.json((openapi ??= buildOpenApi(app))));

@@ -15,6 +15,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
   let dataDir: string;
   let apiUrl: string;
   let gatewayHttpUrl: string;
+  let boardUrl: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-e2e-"));
@@ -34,6 +35,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     expect(ready).toMatchObject({ bus: "in-process", database: "pglite", simChargers: 3 });
     apiUrl = ready.apiUrl as string;
     gatewayHttpUrl = ready.gatewayHttpUrl as string;
+    boardUrl = ready.boardUrl as string;
     api = apiClient(apiUrl);
     operatorToken = ready.operatorToken as string;
     await expectChargersOnline(api, operatorToken, ["sim-cp-001", "sim-cp-002", "sim-cp-003"]);
@@ -60,6 +62,19 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     expect((await fetch(`${gatewayHttpUrl}/readyz`)).status).toBe(200);
     const openapi = await api("GET", "/openapi.json");
     expect(openapi.body.paths["/v1/reservations"].post.requestBody).toBeDefined();
+  });
+
+  it("prints the board's address and serves the board, the driver app and the API reference", async () => {
+    expect(boardUrl).toBe(`${apiUrl}/board`);
+    const root = await fetch(`${apiUrl}/`, { redirect: "manual" });
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/board");
+    for (const [path, marker] of [["/board", "operator board"], ["/app", "Register"], ["/docs", "API reference"]] as const) {
+      const page = await fetch(`${apiUrl}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain(marker);
+    }
   });
 
   it("takes a driver from reservation to a completed session with energy", async () => {
