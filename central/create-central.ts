@@ -15,6 +15,7 @@ import type { CentralContext } from "./context.ts";
 import type { Db } from "./db/db.ts";
 import { openDb } from "./db/open-db.ts";
 import { startEventConsumer } from "./events/event-consumer.ts";
+import { startGatewayHealthConsumer } from "./events/gateway-health-consumer.ts";
 import { startExpirySweeper } from "./lifecycle/index.ts";
 import { startRetentionJob } from "./retention/retention-job.ts";
 import { createCentralMetrics } from "./metrics.ts";
@@ -124,7 +125,10 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       sweeper = startExpirySweeper(ctx, config.EXPIRY_SWEEP_MS);
       retention = startRetentionJob(ctx);
       // The API comes up while Kafka is away; the consumer joins in the background.
-      subscriptions = startBusSubscriptions({ events: () => startEventConsumer(ctx, bus) }, log);
+      subscriptions = startBusSubscriptions(
+        { events: () => startEventConsumer(ctx, bus), gatewayHealth: () => startGatewayHealthConsumer(ctx, bus) },
+        log,
+      );
       log.info({ port: server?.port, db: db.kind, bus: bus.kind }, "Central started");
     },
     async stop() {

@@ -41,6 +41,8 @@ export const gatewayConfigSchema = z.object({
   FORWARD_RECORD_MAX_BYTES: positiveInt.default(128 * 1024),
   /** Dead letters one charger may queue per minute; beyond, malformed messages are only counted. 0 = off. */
   DEAD_LETTERS_PER_MINUTE: z.coerce.number().int().nonnegative().default(60),
+  /** Interval of the gateway's health record to Central (gateway/health-publisher.ts). */
+  GATEWAY_HEALTH_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {

@@ -20,6 +20,7 @@ import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
+import { startHealthPublisher } from "./health-publisher.ts";
 import { deadLetterLimit } from "./ingest/dead-letter-limit.ts";
 import { createIngest } from "./ingest/ingest.ts";
 import { createGatewayMetrics } from "./metrics.ts";
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   topics?: TopicNames;
   /** Defaults to the disk queue under DATA_DIR/gateway/queue. */
   queue?: DurableQueue;
+  /** Chargers connected over transports other than MQTT (e.g. `{ ocpp: n }`), for the health record. */
+  transports?: () => Record<string, number>;
 }
 
 export interface Gateway {
@@ -185,6 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let listeners: MqttListeners | undefined;
   let http: HttpServerHandle | undefined;
   let subscriptions: BusSubscriptions | undefined;
+  let health: { stop(): Promise<void> } | undefined;
 
   const mqttPort = () => listeners?.port() ?? config.MQTT_PORT;
 
@@ -197,6 +201,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async start() {
       forwarder.start();
       delivery.start();
+      health = startHealthPublisher({
+        bus,
+        topic: topics.gatewayHealth,
+        gatewayId: config.GATEWAY_ID,
+        intervalMs: config.GATEWAY_HEALTH_INTERVAL_SECONDS * 1000,
+        clock,
+        log,
+        queueStats: () => queue.stats(),
+        connectedByTransport: () => ({ mqtt: broker.connectedClients, ...options.transports?.() }),
+      });
       subscriptions = startBusSubscriptions(
         {
           credentials: () =>
@@ -245,6 +259,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await listenerClosed;
       delivery.stop();
+      await health?.stop();
       await forwarder.stop();
       await subscriptions?.close();
       await commandStore.close();

@@ -3,7 +3,7 @@ import { StartupError } from "./startup-error.ts";
 
 /**
  * Bus topic names, overridable per deployment (e.g. one Kafka cluster shared by two networks):
- * KAFKA_TOPIC_EVENTS, KAFKA_TOPIC_COMMANDS, KAFKA_TOPIC_DLQ, KAFKA_TOPIC_CREDENTIALS.
+ * KAFKA_TOPIC_EVENTS, KAFKA_TOPIC_COMMANDS, KAFKA_TOPIC_DLQ, KAFKA_TOPIC_CREDENTIALS, KAFKA_TOPIC_GATEWAY_HEALTH.
  */
 export function loadTopicNames(env: Record<string, string | undefined>): TopicNames {
   const pick = (name: string | undefined, fallback: string, setting: string) => {
@@ -16,5 +16,6 @@ export function loadTopicNames(env: Record<string, string | undefined>): TopicNa
     commands: pick(env.KAFKA_TOPIC_COMMANDS, DEFAULT_TOPICS.commands, "KAFKA_TOPIC_COMMANDS"),
     deadLetters: pick(env.KAFKA_TOPIC_DLQ, DEFAULT_TOPICS.deadLetters, "KAFKA_TOPIC_DLQ"),
     credentials: pick(env.KAFKA_TOPIC_CREDENTIALS, DEFAULT_TOPICS.credentials, "KAFKA_TOPIC_CREDENTIALS"),
+    gatewayHealth: pick(env.KAFKA_TOPIC_GATEWAY_HEALTH, DEFAULT_TOPICS.gatewayHealth, "KAFKA_TOPIC_GATEWAY_HEALTH"),
   };
 }

@@ -9,6 +9,8 @@ export const DEFAULT_TOPICS = {
   commands: "chargebridge.cp.commands",
   deadLetters: "chargebridge.cp.events.dlq",
   credentials: "chargebridge.cp.credentials",
+  /** Gateway health records (protocol/gateway-health.ts), key = gatewayId. */
+  gatewayHealth: "chargebridge.gateways.health",
 } as const;
 
 export type TopicNames = { [K in keyof typeof DEFAULT_TOPICS]: string };

@@ -12,6 +12,7 @@ export interface ChangeRow {
   row_data: Record<string, unknown>;
 }
 
+// ORDER BY must name stream_changes.id: the alias "id" is text and would sort "10" before "9".
 const COLUMNS = "id::text AS id, kind, entity_id, driver_id, row_data";
 
 // int8 comes back as a string (postgres.js) or a bigint (PGlite); ids stay far below 2^53.
@@ -20,7 +21,7 @@ const normalise = (rows: (Omit<ChangeRow, "id"> & { id: string })[]): ChangeRow[
 /** Changes after `afterId`, oldest first. */
 export async function readChangesAfter(sql: Sql, afterId: number, limit: number): Promise<ChangeRow[]> {
   const rows = await sql.query<Omit<ChangeRow, "id"> & { id: string }>(
-    `SELECT ${COLUMNS} FROM stream_changes WHERE id > $1 ORDER BY id LIMIT $2`,
+    `SELECT ${COLUMNS} FROM stream_changes WHERE id > $1 ORDER BY stream_changes.id LIMIT $2`,
     [afterId, limit],
   );
   return normalise(rows);
@@ -33,7 +34,7 @@ export async function readReplay(sql: Sql, principal: Principal, afterId: number
     `SELECT ${COLUMNS} FROM stream_changes
       WHERE id > $1 AND id <= $2
         AND ($3::text IS NULL OR kind = 'charge_point' OR (kind IN ('reservation', 'session') AND driver_id = $3))
-      ORDER BY id LIMIT $4`,
+      ORDER BY stream_changes.id LIMIT $4`,
     [afterId, upTo, driverId, limit],
   );
   return normalise(rows);

@@ -8,7 +8,7 @@ import type { ChangeRow, StreamKind } from "./change-log.ts";
 /** to_jsonb() turns timestamptz into text; the views expect the Date a query returns. */
 function revive<T>(data: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = k.endsWith("_at") && typeof v === "string" ? new Date(v) : v;
+  for (const [k, v] of Object.entries(data)) out[k] = (k === "at" || k.endsWith("_at")) && typeof v === "string" ? new Date(v) : v;
   return out as T;
 }
 

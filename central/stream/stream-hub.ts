@@ -151,6 +151,14 @@ export class StreamHub {
 
   /** A silent gateway turns stale with nothing written; this pushes that as an id-less `gateway` event. */
   private checkStale(): void {
+    try {
+      this.pushStaleChanges();
+    } catch (error) {
+      this.o.log.warn({ err: error }, "Gateway staleness check failed");
+    }
+  }
+
+  private pushStaleChanges(): void {
     for (const [gatewayId, entry] of this.gatewayStale) {
       const view = changeToView(entry.row, this.o.now(), this.o.staleMs) as { stale: boolean };
       if (view.stale === entry.stale) continue;

@@ -5,5 +5,6 @@ export function runTopics(prefix: string) {
     KAFKA_TOPIC_COMMANDS: `${prefix}.commands`,
     KAFKA_TOPIC_DLQ: `${prefix}.dlq`,
     KAFKA_TOPIC_CREDENTIALS: `${prefix}.credentials`,
+    KAFKA_TOPIC_GATEWAY_HEALTH: `${prefix}.gateway-health`,
   };
 }
