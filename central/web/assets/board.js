@@ -193,6 +193,8 @@ $("login-form").addEventListener("submit", (ev) => {
 $("sign-out").addEventListener("click", () => signOut());
 $("login-error").textContent = sessionStorage.getItem("chargebridge.loginError") ?? "";
 sessionStorage.removeItem("chargebridge.loginError");
+// A silent gateway sends no events, so its `stale` flag (Central's judgement) is re-read.
+setInterval(() => token && api("GET", "/v1/gateways", token).then((gs) => gs.forEach(onGateway), () => {}), 5000);
 // Countdowns and durations; charge point rows update in place, so focus stays where it was.
 setInterval(render, 1000);
 if (token) signIn(token);
