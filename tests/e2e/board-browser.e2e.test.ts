@@ -57,11 +57,20 @@ describe("operator board in headless Chromium, against the real npm start compos
     await page.waitForSelector(`#res-rows tr[data-reservation="${reservation.body.reservationId}"]`);
     expect((await sys.api("POST", `/v1/reservations/${reservation.body.reservationId}/start`, driver.body.token)).status).toBe(202);
     await page.waitForSelector(`#cp-rows tr[data-cp="${cpId}"][data-status="charging"]`, { timeout: 10_000 });
-    await page.locator("#ses-rows tr[data-session] .energy").first().waitFor();
+    // Meter values every 300 ms: the session's energy climbs on the board as they arrive.
+    await expect.poll(async () => Number(await page.locator("#ses-rows tr[data-session] .energy").first().textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
     expect(navigations).toBe(0);
     const shot = screenshotPath("board.png");
     await page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
+  });
+
+  it("shows the embedded gateway's health: queue depth, Kafka link (the in-process bus) and its chargers", async () => {
+    const gw = page.locator("#gw-rows tr[data-gateway]");
+    await gw.first().waitFor({ timeout: 20_000 });
+    expect(await gw.locator(".queue-depth").first().textContent()).toMatch(/^\d+$/);
+    expect(await gw.locator(".kafka").first().textContent()).toBe("connected");
+    expect(await gw.first().textContent()).toContain("mqtt 5");
   });
 
   it("provisions a charge point and shows its secret once, rotates and revokes it", async () => {

@@ -32,7 +32,7 @@ describe("board: a gateway's queue while Kafka is down (Central, gateway and Kaf
     database = await createTestDatabase("board_queue");
     central = startProcess("central/main.ts", {
       ...rig.topics, KAFKA_BROKERS: rig.brokers, DATABASE_URL: database.url, HTTP_PORT: "0", OPERATOR_TOKEN: OPERATOR,
-      CENTRAL_GROUP_ID: `board-${rig.run}-central`, GATEWAY_STALE_SECONDS: "3", LOG_LEVEL: "warn",
+      CENTRAL_GROUP_ID: `board-${rig.run}-central`, GATEWAY_STALE_SECONDS: "3",
     }, "central");
     await rig.seedCredentials({ [CP]: SECRET });
     // Small forward batches: after the outage the queue drains over seconds, not in one round trip.
@@ -42,16 +42,16 @@ describe("board: a gateway's queue while Kafka is down (Central, gateway and Kaf
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${ready.apiUrl as string}/board#token=${OPERATOR}`);
     client = await rig.connect(CP, SECRET);
-  });
+  }, 300_000); // a broker, Central and a gateway starting on two shared cores
   afterAll(async () => {
     client?.end(true);
     await browser?.close();
     await central?.kill();
     await rig.close();
     await database?.drop();
-  });
+  }, 120_000);
 
-  it("shows the gateway healthy, then silent while Kafka is down, then the queue that built up", async () => {
+  it("shows the gateway healthy, then silent while Kafka is down, then the queue that built up", { timeout: 300_000 }, async () => {
     await gatewayRow().locator(".kafka", { hasText: "connected" }).waitFor({ timeout: 30_000 });
     expect(await gatewayRow().locator(".queue-depth").textContent()).toBe("0");
 
