@@ -63,14 +63,17 @@ describe("board: a gateway's queue while Kafka is down (Central, gateway and Kaf
     await gatewayRow().locator(".warnings", { hasText: "Silent" }).waitFor({ timeout: 20_000 });
 
     const depths: number[] = [];
+    const warnings = new Set<string>();
     await restartKafka(rig.kafka);
     await waitFor(async () => {
+      warnings.add((await gatewayRow().locator(".warnings").textContent()) ?? "");
       const depth = Number(await gatewayRow().locator(".queue-depth").textContent());
       if (depths.at(-1) !== depth) depths.push(depth);
       return depths.some((d) => d > 0) && depth === 0;
     }, { timeoutMs: 120_000, intervalMs: 50, what: "the board to show the queued depth and then the drain" });
     console.log(`queue depths the board showed after Kafka came back: ${depths.join(" → ")}`);
     expect(Math.max(...depths)).toBeGreaterThan(0);
+    expect([...warnings].some((w) => w.includes("Queue growing"))).toBe(true);
     await gatewayRow().locator(".kafka", { hasText: "connected" }).waitFor();
   });
 });

@@ -106,7 +106,7 @@ function renderGateways() {
         el("td", {}, typeof g.oldest === "number" ? fmtDuration(g.oldest) : "—"),
         el("td", { class: "kafka" }, badge(g.kafkaUp ? "connected" : g.kafka)), el("td", {}, chargers), el("td", {}, dash(g.version)),
         el("td", {}, fmtAgo(g.at)),
-        el("td", { class: "warnings" }, warnings.length ? warnings.map((w) => el("span", { class: "badge s-warning" }, w)) : "none"));
+        el("td", { class: "warnings" }, ...(warnings.length ? warnings.map((w) => el("span", { class: "badge s-warning" }, w)) : ["none"])));
     })),
   );
 }

@@ -39,7 +39,7 @@ export function el(tag, attrs = {}, ...children) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children) node.append(c instanceof Node ? c : String(c ?? ""));
+  for (const c of children.flat()) node.append(c instanceof Node ? c : String(c ?? ""));
   return node;
 }
 
