@@ -16,7 +16,7 @@ describe("driver web app in headless Chromium, against the real npm start compos
     // A phone-sized window: the app is for drivers standing at a charger.
     page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     requests = recordRequests(page);
-  });
+  }, 600_000); // on a fresh machine launchChromium() first installs Debian's chromium
   afterAll(async () => {
     await browser?.close();
     await sys?.stop();

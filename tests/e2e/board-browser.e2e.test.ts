@@ -15,7 +15,7 @@ describe("operator board in headless Chromium, against the real npm start compos
     [sys, browser] = await Promise.all([startEmbeddedSystem(5), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     requests = recordRequests(page);
-  });
+  }, 600_000); // on a fresh machine launchChromium() first installs Debian's chromium
   afterAll(async () => {
     await browser?.close();
     await sys?.stop();

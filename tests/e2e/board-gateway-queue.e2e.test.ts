@@ -42,7 +42,7 @@ describe("board: a gateway's queue while Kafka is down (Central, gateway and Kaf
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${ready.apiUrl as string}/board#token=${OPERATOR}`);
     client = await rig.connect(CP, SECRET);
-  }, 300_000); // a broker, Central and a gateway starting on two shared cores
+  }, 600_000); // a broker, Central and a gateway on two shared cores, and perhaps a chromium install
   afterAll(async () => {
     client?.end(true);
     await browser?.close();
