@@ -91,7 +91,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
       log,
       metrics: streamMetrics,
       now,
-      limits: { maxClients: config.STREAM_MAX_CLIENTS, maxBufferBytes: config.STREAM_CLIENT_BUFFER_BYTES, staleMs, maxReplay: 10_000, retryMs: 2_000 },
+      limits: { maxClients: config.STREAM_MAX_CLIENTS, maxBufferBytes: config.STREAM_CLIENT_BUFFER_BYTES, staleMs, maxReplay: 1_000, retryMs: 2_000 },
     },
   };
   const app = createApi(

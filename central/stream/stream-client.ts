@@ -23,6 +23,8 @@ const encoder = new TextEncoder();
 export class StreamClient implements StreamSubscriber {
   private readonly queue: string[] = [];
   private bytes = 0;
+  /** Bytes of snapshot or replay still queued: bounded by their own limits, not counted against the live bound. */
+  private initial = 0;
   private held: StreamChange[] | undefined = [];
   private position = 0;
   private wake: (() => void) | undefined;
@@ -43,6 +45,7 @@ export class StreamClient implements StreamSubscriber {
           const chunk = this.queue.join("");
           this.queue.length = 0;
           this.bytes = 0;
+          this.initial = 0;
           controller.enqueue(encoder.encode(chunk));
         },
         cancel: () => this.end("client_closed"),
@@ -53,7 +56,7 @@ export class StreamClient implements StreamSubscriber {
 
   /** Sends a frame ahead of everything held (the snapshot, replayed changes). */
   send(frame: string): void {
-    this.push(frame);
+    this.push(frame, false);
   }
 
   offer(change: StreamChange): void {
@@ -72,14 +75,16 @@ export class StreamClient implements StreamSubscriber {
     const held = this.held ?? [];
     this.held = undefined;
     this.position = position;
+    this.initial = this.bytes;
     for (const change of held) this.offer(change);
   }
 
-  private push(frame: string): void {
+  private push(frame: string, live = true): void {
     if (this.closed) return;
     this.queue.push(frame);
     this.bytes += frame.length;
-    if (this.bytes > this.maxBufferBytes) {
+    if (!live || this.held) this.initial = this.bytes;
+    if (this.bytes - this.initial > this.maxBufferBytes) {
       // What is queued is dropped with the connection; the client resumes from its last id.
       this.queue.length = 0;
       this.bytes = 0;

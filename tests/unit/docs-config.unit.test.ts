@@ -7,7 +7,7 @@ import { REPO_ROOT } from "../support/processes.ts";
 const read = (path: string) => readFileSync(`${REPO_ROOT}${path}`, "utf8");
 
 /** Settings read outside the two config schemas (topic names, the npm start composition, logging). */
-const OTHER_SETTINGS = ["KAFKA_TOPIC_EVENTS", "KAFKA_TOPIC_COMMANDS", "KAFKA_TOPIC_DLQ", "KAFKA_TOPIC_CREDENTIALS", "SIM_CHARGERS", "LOG_LEVEL"];
+const OTHER_SETTINGS = ["KAFKA_TOPIC_EVENTS", "KAFKA_TOPIC_COMMANDS", "KAFKA_TOPIC_DLQ", "KAFKA_TOPIC_CREDENTIALS", "KAFKA_TOPIC_GATEWAY_HEALTH", "SIM_CHARGERS", "LOG_LEVEL"];
 
 /** The README's configuration table is the operator's first stop; it must not fall behind the code. */
 describe("documented configuration", () => {

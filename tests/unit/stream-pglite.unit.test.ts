@@ -18,7 +18,7 @@ describe("GET /v1/stream (PGlite, in-process)", () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    h = await createCentralHarness();
+    h = await createCentralHarness({ STREAM_KEEPALIVE_SECONDS: "0.2", STREAM_CLIENT_BUFFER_BYTES: "8192" });
   });
   beforeEach(async () => {
     for (const r of open.splice(0)) r.close();
@@ -146,4 +146,48 @@ describe("GET /v1/stream (PGlite, in-process)", () => {
     const op = await stream({}, `?ticket=${encodeURIComponent(t3.body.ticket)}`);
     expect((await op.next((e) => e.event === "snapshot")).data.gateways).toEqual([]);
   });
+
+  it("sends keep-alive comments on an idle stream", async () => {
+    const s = await stream(bearer(OPERATOR));
+    await s.next((e) => e.event === "snapshot");
+    await s.next(() => s.comments >= 2, "two keep-alive comments");
+  });
+
+  it("disconnects a client that does not read once its buffer passes the bound; it resumes with Last-Event-ID", async () => {
+    await h.provision("cp-slow");
+    const d = await h.driver();
+    // Read once (the snapshot), then never again: every later change queues for it.
+    const res = await h.central.app.request("/v1/stream", { headers: bearer(d.token) });
+    expect(res.status).toBe(200);
+    const body = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes("event: snapshot")) text += decoder.decode((await body.read()).value);
+    const before = await streamDisconnects("slow_client");
+    for (let i = 0; i < 40; i++) {
+      await h.presence("cp-slow", i % 2 === 0 ? false : true);
+      h.clock.advance(1_000);
+    }
+    const { waitFor } = await import("../support/wait.ts");
+    await waitFor(async () => (await streamDisconnects("slow_client")) > before, { what: "slow client disconnected" });
+    // The stream ends; what was queued went with it, so memory held for it stayed under the bound.
+    let rest = 0;
+    for (;;) {
+      const { value, done } = await body.read();
+      if (done) break;
+      rest += value.length;
+    }
+    expect(rest).toBeLessThan(8192);
+    const last = [...text.matchAll(/^id: (\d+)$/gm)].at(-1)?.[1];
+    expect(last).toBeDefined();
+    const resumed = await stream({ ...bearer(d.token), "last-event-id": last! });
+    await resumed.next(() => resumed.of("charge_point").filter((c) => c.data.cpId === "cp-slow").length >= 40, "missed changes replayed");
+    expect(resumed.of("snapshot")).toHaveLength(0);
+  });
+
+  async function streamDisconnects(reason: string): Promise<number> {
+    const text = await (await h.central.app.request("/metrics")).text();
+    const line = text.split("\n").find((l) => l.startsWith("chargebridge_central_stream_disconnects_total{") && l.includes(`reason="${reason}"`));
+    return line ? Number(line.split(" ").at(-1)) : 0;
+  }
 });
