@@ -53,6 +53,7 @@ await runMain("chargebridge", async () => {
   log.info(
     {
       apiUrl,
+      boardUrl: `${apiUrl}/board`,
       mqttUrl,
       ocppUrl,
       gatewayHttpUrl: `http://127.0.0.1:${gateway.httpPort()}`,
@@ -67,7 +68,10 @@ await runMain("chargebridge", async () => {
     [
       "",
       "ChargeBridge is running",
-      `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`,
+      // The fragment never reaches the server or its logs; the board keeps it in sessionStorage.
+      `  Operator board  ${apiUrl}/board#token=${encodeURIComponent(central.operatorToken)}`,
+      `  Driver app      ${apiUrl}/app`,
+      `  REST API        ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, reference: ${apiUrl}/docs)`,
       `  MQTT broker     ${mqttUrl}`,
       `  OCPP 1.6J       ${ocppUrl}   (subprotocol ocpp1.6, HTTP Basic cpId:secret)`,
       `  Gateway ops     http://127.0.0.1:${gateway.httpPort()}/healthz`,

@@ -18,6 +18,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
   let apiUrl: string;
   let gatewayHttpUrl: string;
   let ocppUrl: string;
+  let boardUrl: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cb-e2e-"));
@@ -38,6 +39,7 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     apiUrl = ready.apiUrl as string;
     gatewayHttpUrl = ready.gatewayHttpUrl as string;
     ocppUrl = ready.ocppUrl as string;
+    boardUrl = ready.boardUrl as string;
     api = apiClient(apiUrl);
     operatorToken = ready.operatorToken as string;
     await expectChargersOnline(api, operatorToken, ["sim-cp-001", "sim-cp-002", "sim-cp-003"]);
@@ -88,6 +90,19 @@ describe("npm start: the embedded composition over real MQTT and HTTP", () => {
     expect(await box.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "OCPP-1" })).toMatchObject({ status: "Accepted" });
     await waitFor(async () => (await api("GET", "/v1/charge-points/ocpp-box-1", operatorToken)).body.vendor === "Acme", { what: "boot applied by Central" });
     await box.close();
+  });
+
+  it("prints the board's address and serves the board, the driver app and the API reference", async () => {
+    expect(boardUrl).toBe(`${apiUrl}/board`);
+    const root = await fetch(`${apiUrl}/`, { redirect: "manual" });
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/board");
+    for (const [path, marker] of [["/board", "operator board"], ["/app", "Register"], ["/docs", "API reference"]] as const) {
+      const page = await fetch(`${apiUrl}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain(marker);
+    }
   });
 
   it("takes a driver from reservation to a completed session with energy", async () => {

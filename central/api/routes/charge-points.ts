@@ -1,24 +1,28 @@
-import { Hono } from "hono";
+import { z } from "zod";
 import { AppError } from "../../../platform/errors.ts";
 import { generateSecret, hashSecret } from "../../../platform/password-hash.ts";
 import { cpIdSchema } from "../../../protocol/index.ts";
 import { insertChargePoint, revokeSecret, setSecretHash } from "../../lifecycle/index.ts";
 import { getChargePoint, listChargePoints } from "../../store/charge-points.ts";
-import { requireRole, type AuthEnv } from "../auth.ts";
+import { requireRole } from "../auth.ts";
+import { createApiApp, defineRoute, type ApiApp } from "../define-route.ts";
 import type { ApiDeps } from "../deps.ts";
-import { provisionChargePointBody } from "../schemas.ts";
-import { readBody, readParam } from "../validate.ts";
+import { chargePointView, provisionChargePointBody, provisionedChargePointView, revokedChargePointView } from "../schemas.ts";
 import { chargePointToView } from "../views.ts";
 
-export function chargePointRoutes(deps: ApiDeps): Hono<AuthEnv> {
+const cpParam = { cpId: cpIdSchema };
+
+export function chargePointRoutes(deps: ApiDeps): ApiApp {
   const { ctx, auth } = deps;
-  const app = new Hono<AuthEnv>();
-  const operator = requireRole(auth, "operator");
-  const anyone = requireRole(auth, "operator", "driver");
+  const app = createApiApp();
+  const operator = [requireRole(auth, "operator")];
+  const anyone = [requireRole(auth, "operator", "driver")];
 
   /** Provisions a charger; the secret is shown once here and kept only as a salted slow hash. */
-  app.post("/", operator, async (c) => {
-    const { cpId } = await readBody(c, provisionChargePointBody);
+  defineRoute(app, {
+    method: "post", path: "/", summary: "Provision a charger (secret shown once)", auth: "operator", middleware: operator,
+    body: provisionChargePointBody, ok: { status: 201, schema: provisionedChargePointView }, errors: [400, 401, 403, 409],
+  }, async (c, { body: { cpId } }) => {
     const password = generateSecret();
     const hash = await hashSecret(password);
     const created = await insertChargePoint(ctx.db, cpId, hash, new Date(ctx.clock.now()));
@@ -29,8 +33,10 @@ export function chargePointRoutes(deps: ApiDeps): Hono<AuthEnv> {
   });
 
   /** Rotates a charger's secret; the old one stops working once gateways have the new hash. */
-  app.post("/:cpId/secret", operator, async (c) => {
-    const cpId = readParam(c, "cpId", cpIdSchema);
+  defineRoute(app, {
+    method: "post", path: "/{cpId}/secret", summary: "Rotate a charger's secret", auth: "operator", middleware: operator,
+    params: cpParam, ok: { status: 200, schema: provisionedChargePointView }, errors: [401, 403, 404],
+  }, async (c, { params: { cpId } }) => {
     const password = generateSecret();
     const hash = await hashSecret(password);
     if (!(await setSecretHash(ctx.db, cpId, hash))) throw new AppError("not_found", `Charge point '${cpId}' does not exist`);
@@ -43,18 +49,25 @@ export function chargePointRoutes(deps: ApiDeps): Hono<AuthEnv> {
    * Revokes a charger's credentials (decommissioned, or its controller stolen): gateways refuse
    * it from now on and close its live connection. `POST …/secret` issues a new secret again.
    */
-  app.delete("/:cpId/secret", operator, async (c) => {
-    const cpId = readParam(c, "cpId", cpIdSchema);
+  defineRoute(app, {
+    method: "delete", path: "/{cpId}/secret", summary: "Revoke a charger's credentials; its live connection is closed", auth: "operator", middleware: operator,
+    params: cpParam, ok: { status: 200, schema: revokedChargePointView }, errors: [401, 403, 404],
+  }, async (c, { params: { cpId } }) => {
     if (!(await revokeSecret(ctx.db, cpId))) throw new AppError("not_found", `Charge point '${cpId}' does not exist`);
     deps.publishCredential(cpId, null);
     ctx.log.warn({ cpId }, "Charge point credentials revoked");
     return c.json({ cpId, revoked: true }, 200);
   });
 
-  app.get("/", anyone, async (c) => c.json((await listChargePoints(ctx.db)).map(chargePointToView)));
+  defineRoute(app, {
+    method: "get", path: "/", summary: "List charge points", auth: "driver or operator", middleware: anyone,
+    ok: { status: 200, schema: z.array(chargePointView) }, errors: [401],
+  }, async (c) => c.json((await listChargePoints(ctx.db)).map(chargePointToView)));
 
-  app.get("/:cpId", anyone, async (c) => {
-    const cpId = readParam(c, "cpId", cpIdSchema);
+  defineRoute(app, {
+    method: "get", path: "/{cpId}", summary: "One charge point", auth: "driver or operator", middleware: anyone,
+    params: cpParam, ok: { status: 200, schema: chargePointView }, errors: [401, 404],
+  }, async (c, { params: { cpId } }) => {
     const row = await getChargePoint(ctx.db, cpId);
     if (!row) throw new AppError("not_found", `Charge point '${cpId}' does not exist`);
     return c.json(chargePointToView(row));
