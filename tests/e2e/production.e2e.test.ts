@@ -105,7 +105,7 @@ describe("production path: Central and gateway as separate processes on Kafka an
     await runTimeoutRollback(api, TTL_SECONDS);
   });
 
-  it("shows both gateways' health over Kafka in GET /v1/gateways and on the operator's stream, with charger changes", async () => {
+  it("shows both gateways' health over Kafka in GET /v1/gateways and on the operator's stream, with a reservation's changes", async () => {
     const ids = [`e2e-${run}`, `e2e-${run}-site2`];
     const listed = await waitFor(
       async () => {
@@ -123,12 +123,20 @@ describe("production path: Central and gateway as separate processes on Kafka an
       expect(snap.data.gateways.map((g: any) => g.gatewayId)).toEqual(expect.arrayContaining(ids));
       // The next health record (every 5 s) arrives as a `gateway` event.
       await op.reader!.next((e) => e.event === "gateway" && ids.includes(e.data.gatewayId), "gateway event", 30_000);
-      // A real charger's meter values reach the stream as charge_point/session changes.
-      await op.reader!.next((e) => e.event === "charge_point" && String(e.data.cpId).startsWith("prod-cp-"), "charge point event", 30_000);
+      // A driver's reservation reaches the stream as the charge point's change and the reservation's,
+      // whichever instance's consumer or route made it; so does its cancellation.
+      const { body: driver } = await api("POST", "/v1/drivers", undefined, { name: "Stream watcher" });
+      const reserved = await api("POST", "/v1/reservations", driver.token, { cpId: "prod-cp-2" });
+      expect(reserved.status).toBe(201);
+      const held = await op.reader!.next((e) => e.event === "charge_point" && e.data.cpId === "prod-cp-2" && e.data.status === "reserved", "charge point reserved", 30_000);
+      await op.reader!.next((e) => e.event === "reservation" && e.data.reservationId === reserved.body.reservationId, "reservation event", 30_000);
+      expect((await api("DELETE", `/v1/reservations/${reserved.body.reservationId}`, driver.token)).status).toBe(200);
+      const after = (e: { id?: string }) => e.id !== undefined && BigInt(e.id) > BigInt(held.id!);
+      await op.reader!.next((e) => after(e) && e.event === "charge_point" && e.data.cpId === "prod-cp-2" && e.data.status === "available", "charge point available again", 30_000);
     } finally {
       op.reader!.close();
     }
-  });
+  }, 180_000);
 
   it("stops both processes gracefully on SIGTERM", async () => {
     await fleet.stop();
