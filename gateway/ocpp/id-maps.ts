@@ -174,16 +174,38 @@ export class IdMaps {
     return undefined;
   }
 
+  /** The connector's open transaction that is a ChargeBridge session (it has a reservation). */
+  openSessionOn(box: string, connectorId: number): OcppTransaction | undefined {
+    for (const t of this.transactions.values()) if (t.box === box && t.connectorId === connectorId && !t.stopped && t.reservationId) return t;
+    return undefined;
+  }
+
   /**
    * The transaction for a StartTransaction: a retry (same content digest) gets the id it was
    * given before; otherwise a new one. The id is taken synchronously; `durable` is its fsync.
    */
-  startTransaction(fields: Omit<OcppTransaction, "txId">): { t: OcppTransaction; retry: boolean; durable: Promise<void> } {
+  startTransaction(fields: Omit<OcppTransaction, "txId">): {
+    t: OcppTransaction;
+    retry: boolean;
+    /** Transactions still open on this connector that the new one ends (see below). */
+    superseded: OcppTransaction[];
+    durable: Promise<void>;
+  } {
     const known = this.byStartKey.get(fields.startKey);
-    if (known !== undefined) return { t: this.transactions.get(known)!, retry: true, durable: Promise.resolve() };
+    if (known !== undefined) return { t: this.transactions.get(known)!, retry: true, superseded: [], durable: Promise.resolve() };
+    // A connector has one transaction at a time (OCPP 1.6 §3.6, §4.8): a new start means the box
+    // ended the earlier one, whether or not it said so. Boxes that get idTagInfo Invalid and never
+    // send StopTransaction (seen with the SAP simulator) would otherwise leave transactions open
+    // for good: kept by every compaction, and found by the connector's status mapping.
+    const superseded = [...this.transactions.values()].filter((o) => o.box === fields.box && o.connectorId === fields.connectorId && !o.stopped);
+    const writes = superseded.map((o) => {
+      o.stopped = true;
+      return this.log.append({ op: "tx_stopped", txId: o.txId });
+    });
     const t: OcppTransaction = { ...fields, txId: this.nextTx++ };
     this.setTx(t);
-    return { t, retry: false, durable: this.log.append({ op: "tx", t }) };
+    writes.push(this.log.append({ op: "tx", t }));
+    return { t, retry: false, superseded, durable: Promise.all(writes).then(() => {}) };
   }
 
   stopTransaction(txId: number): Promise<void> {

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { RPCClient } from "ocpp-rpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOcppHarness, metric, type OcppHarness } from "../support/ocpp-harness.ts";
@@ -147,6 +149,25 @@ describe("OCPP 1.6J commands and transactions", () => {
     expect(h.up("ot-5", "charging_started")).toHaveLength(0);
     expect(h.up("ot-5", "charging_stopped")).toHaveLength(0);
     await waitFor(() => h.deadLetters.filter((r) => JSON.parse(r.value).cpId === "ot-5").length === 3, { what: "three dead letters" });
+  });
+
+  it("a box that never stops transactions answered Invalid: Finishing maps to available, and a new start ends the earlier one", async () => {
+    // Seen with the SAP e-mobility simulator: local starts get Invalid, and no StopTransaction follows.
+    const box = await h.connect("ot-6", await h.addCharger("ot-6"));
+    const first = (await box.call("StartTransaction", { connectorId: 1, idTag: "LOCALCARD", meterStart: 10, timestamp: "2026-03-03T07:00:00.000Z" })) as any;
+    expect(first.idTagInfo.status).toBe("Invalid");
+    await box.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Finishing", timestamp: "2026-03-03T07:01:00.000Z" });
+    const finishing = await waitFor(() => h.up("ot-6", "status").find((e) => e.payload.ts === "2026-03-03T07:01:00.000Z"), { what: "status for Finishing" });
+    expect(finishing.payload.status).toBe("available"); // no ChargeBridge session is open on it
+    const second = (await box.call("StartTransaction", { connectorId: 1, idTag: "LOCALCARD", meterStart: 20, timestamp: "2026-03-03T07:05:00.000Z" })) as any;
+    expect(second.transactionId).not.toBe(first.transactionId);
+    // The earlier transaction was ended by the new start: after a restart (which compacts the id
+    // map to what is still open) only the second is open on the connector.
+    await h.restart();
+    const open = (await readFile(join(h.dataDir, "gateway", "ocpp-ids.jsonl"), "utf8"))
+      .split("\n").filter(Boolean).map((l) => JSON.parse(l))
+      .filter((e) => e.op === "tx" && e.t.box === "ot-6");
+    expect(open.map((e) => e.t.txId)).toEqual([second.transactionId]);
   });
 
   it("a two-connector box charges on both connectors at once, as charge points box and box-2", async () => {

@@ -20,7 +20,7 @@ export const startTransaction: OcppHandler = async (ctx, box, p) => {
   const r = byId ?? (p.reservationId === undefined ? ctx.maps.liveByIdTag(box, p.idTag) : undefined);
   const ours = r && cpId && r.box === box && r.cpId === cpId && r.idTag === p.idTag ? r : undefined;
   const startKey = digest(box, p.connectorId, p.idTag, p.meterStart, p.timestamp, p.reservationId);
-  const { t, durable } = ctx.maps.startTransaction({
+  const { t, superseded, durable } = ctx.maps.startTransaction({
     box,
     connectorId: p.connectorId,
     cpId: cpId ?? box,
@@ -32,6 +32,10 @@ export const startTransaction: OcppHandler = async (ctx, box, p) => {
   const event = ours
     ? emit(ctx, ours.cpId, "charging_started", { id: contentId("start", startKey), ts: p.timestamp, reservationId: ours.reservationId, meterStartWh: p.meterStart })
     : ctx.deadLetter(box, `ocpp1.6/${box}/StartTransaction`, JSON.stringify(p), `ocpp: StartTransaction without a ChargeBridge reservation on connector ${p.connectorId}; transactionId ${t.txId} answered Invalid`);
+  for (const o of superseded.filter((o) => o.reservationId)) {
+    // A session whose StopTransaction never came: Central keeps it open until a stop or a reconcile.
+    ctx.log.warn({ box, connectorId: p.connectorId, transactionId: o.txId, reservationId: o.reservationId }, "OCPP StartTransaction on a connector whose session never stopped; the earlier transaction is closed here");
+  }
   await Promise.all([durable, event]);
   return { transactionId: t.txId, idTagInfo: { status: ours ? "Accepted" : "Invalid" } };
 };

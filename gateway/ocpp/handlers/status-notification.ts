@@ -31,7 +31,9 @@ export const statusNotification: OcppHandler = async (ctx, box, p) => {
   for (const cpId of targets) {
     const route = ctx.maps.routeOf(cpId);
     const connectorId = cpId === box ? 1 : route?.connectorId ?? 1;
-    const status = mapStatus(p.status, ctx.maps.openTransactionOn(box, connectorId) !== undefined);
+    // Only a ChargeBridge session keeps a Finishing connector `charging`: a transaction answered
+    // Invalid (no reservation) is no session at Central, which would see a conflict.
+    const status = mapStatus(p.status, ctx.maps.openSessionOn(box, connectorId) !== undefined);
     const id = (kind: string) => contentId(kind, cpId, p.connectorId, p.status, p.errorCode, ts, p.info, p.vendorErrorCode);
     if (status) writes.push(emit(ctx, cpId, "status", { id: id("st"), ts, status }));
     if (p.errorCode !== "NoError") {
