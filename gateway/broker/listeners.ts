@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { listenError } from "../../platform/startup-error.ts";
+import { listenOn, portOf } from "../../platform/listen-server.ts";
 import { connectionBudget, type ConnectionBudget } from "../connection-budget.ts";
 import { guardPacketSize } from "./packet-size-guard.ts";
 
@@ -36,23 +36,6 @@ export interface MqttListeners {
   close(): Promise<void>;
 }
 
-/** `setting` names the variable that chose the port, for the one-line refusal when it is taken. */
-function listen(server: Server, port: number, host: string, setting: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(listenError(error, setting, port, setting === "MQTT_PORT" ? "another MQTT broker?" : undefined));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-function portOf(server: Server | undefined): number | undefined {
-  const address = server?.address();
-  return typeof address === "object" && address ? address.port : undefined;
-}
-
 /**
  * The gateway's MQTT listeners: plain TCP always, TLS when configured. Both feed the same broker,
  * so authentication and topic ACLs are identical on either; every connection gets the packet
@@ -84,13 +67,13 @@ export async function listenMqtt(options: MqttListenerOptions): Promise<MqttList
   try {
     const tcp = createServer(accept);
     servers.push(tcp);
-    await listen(tcp, options.port, options.host, "MQTT_PORT");
+    await listenOn(tcp, options.port, options.host, "MQTT_PORT", "another MQTT broker?");
     if (options.tls) {
       const [cert, key] = await Promise.all([readFile(options.tls.certFile), readFile(options.tls.keyFile)]);
       // TLS 1.2 at least: older versions have known weaknesses and no charger needs them.
       const tls = createTlsServer({ cert, key, minVersion: "TLSv1.2" }, accept);
       servers.push(tls);
-      await listen(tls, options.tls.port, options.tls.host ?? options.host, "MQTTS_PORT");
+      await listenOn(tls, options.tls.port, options.tls.host ?? options.host, "MQTTS_PORT");
     }
   } catch (error) {
     for (const s of servers) s.close();

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { RPCServer } from "ocpp-rpc";
 import type { Clock } from "../../platform/clock.ts";
-import { listenError } from "../../platform/startup-error.ts";
+import { listenOn, portOf } from "../../platform/listen-server.ts";
 import type { PresenceEvent } from "../../protocol/index.ts";
 import type { CommandDelivery, CommandLink } from "../commands/command-delivery.ts";
 import type { ConnectionBudget } from "../connection-budget.ts";
@@ -128,13 +128,13 @@ export async function listenOcpp(o: OcppListenerOptions): Promise<OcppListeners>
     const plain = createServer(notFound);
     plain.on("upgrade", onUpgrade);
     servers.push(plain);
-    await listen(plain, o.port, o.host, "OCPP_PORT");
+    await listenOn(plain, o.port, o.host, "OCPP_PORT");
     if (o.tls) {
       const [cert, key] = await Promise.all([readFile(o.tls.certFile), readFile(o.tls.keyFile)]);
       const secure = createHttpsServer({ cert, key, minVersion: "TLSv1.2" }, notFound);
       secure.on("upgrade", onUpgrade);
       servers.push(secure);
-      await listen(secure, o.tls.port, o.host, "OCPPS_PORT");
+      await listenOn(secure, o.tls.port, o.host, "OCPPS_PORT");
     }
   } catch (error) {
     for (const s of servers) s.close();
@@ -176,18 +176,3 @@ function presence(o: OcppListenerOptions, cpId: string, online: boolean): void {
   void o.queue.append(encodeQueueRecord({ topic: "events", key: cpId, value: JSON.stringify(event) })).durable.catch(() => {});
 }
 
-function listen(server: Server, port: number, host: string, setting: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(listenError(error, setting, port));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-function portOf(server: Server | undefined): number | undefined {
-  const address = server?.address();
-  return typeof address === "object" && address ? address.port : undefined;
-}
