@@ -15,6 +15,21 @@ export const DEFAULT_TOPICS = {
 
 export type TopicNames = { [K in keyof typeof DEFAULT_TOPICS]: string };
 
+export const TRANSPORTS = ["mqtt", "ocpp1.6"] as const;
+export const transportSchema = z.enum(TRANSPORTS);
+
+/**
+ * Added fields, set by the gateway (never by the charger): how the charger reached it, and for an
+ * OCPP box's charge point which box and connector it is (docs/ocpp.md, "Connectors"). Optional:
+ * records from older gateways lack them.
+ */
+const originFields = {
+  transport: transportSchema.optional(),
+  chargeBox: cpIdSchema.optional(),
+  connectorId: z.number().int().positive().optional(),
+};
+export type EventOrigin = { transport: z.infer<typeof transportSchema>; chargeBox?: string; connectorId?: number };
+
 /**
  * Upstream bus record (key = cpId). `payload` was validated by the gateway; Central validates it
  * again by `type` because a bus is a trust boundary too.
@@ -26,6 +41,7 @@ export const upEventSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
   gatewayId: z.string(),
   receivedAt: isoTimestampSchema,
+  ...originFields,
 });
 
 /** The gateway's view of a charger's connection, stamped with the gateway's clock. */

@@ -20,6 +20,13 @@ export const chargePointView = z.object({
   conflict: z.object({ kind: z.string(), detail: z.string().nullable(), at: z.string() }).nullable(),
   /** The operator revoked its credentials: it cannot connect, and it is never reserved. */
   credentialsRevoked: z.boolean(),
+  /** How the charger reaches its gateway, as the gateway reported it; null until it boots. */
+  transport: z.enum(["mqtt", "ocpp1.6"]).nullable(),
+  /**
+   * Which box and connector this charge point is (docs/ocpp.md, "Connectors"): an MQTT charger is
+   * connector 1 of itself, connector N ≥ 2 of OCPP box X is charge point X-N. Null until known.
+   */
+  connector: z.object({ chargeBox: z.string(), connectorId: z.number().int() }).nullable(),
 });
 
 export const revokedChargePointView = z.object({ cpId: z.string(), revoked: z.literal(true) });

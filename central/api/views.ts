@@ -18,6 +18,9 @@ export function chargePointToView(r: ChargePointRow): ChargePointView {
     fault: r.fault_code ? { code: r.fault_code, message: r.fault_message } : null,
     conflict: r.conflict_kind ? { kind: r.conflict_kind, detail: r.conflict_detail, at: iso(r.conflict_at)! } : null,
     credentialsRevoked: r.secret_hash === null,
+    // `?? null`: a row read before migration 13 (an old stream change) has no such keys.
+    transport: r.transport ?? null,
+    connector: r.charge_box != null && r.connector_id != null ? { chargeBox: r.charge_box, connectorId: r.connector_id } : null,
   };
 }
 

@@ -219,6 +219,16 @@ CREATE TRIGGER gateway_health_stream AFTER INSERT OR UPDATE ON gateway_health
   FOR EACH ROW EXECUTE FUNCTION stream_log_change();
 `,
   },
+  {
+    version: 13,
+    name: "charge points: transport and connector (box, connector id) as the gateway reports them",
+    sql: `
+-- Null until the charger's first boot or status after this migration; the board shows "—".
+ALTER TABLE charge_points ADD COLUMN transport text;
+ALTER TABLE charge_points ADD COLUMN charge_box text;
+ALTER TABLE charge_points ADD COLUMN connector_id integer;
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */

@@ -1,4 +1,4 @@
-import type { UpstreamMessage, UpstreamType } from "../../protocol/index.ts";
+import type { EventOrigin, UpstreamMessage, UpstreamType } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import { presence, seen } from "../lifecycle/index.ts";
 import { getChargePoint } from "../store/charge-points.ts";
@@ -24,10 +24,10 @@ export async function applyBusRecord(ctx: CentralContext, value: string): Promis
     const applied = await ctx.db.transaction((tx) => presence(tx, decoded.event));
     return { result: applied ? "applied" : "ignored" };
   }
-  return applyUpEvent(ctx, decoded.cpId, decoded.message);
+  return applyUpEvent(ctx, decoded.cpId, decoded.message, decoded.origin);
 }
 
-async function applyUpEvent(ctx: CentralContext, cpId: string, message: UpstreamMessage): Promise<ApplyOutcome> {
+async function applyUpEvent(ctx: CentralContext, cpId: string, message: UpstreamMessage, origin?: EventOrigin): Promise<ApplyOutcome> {
   const { type, payload } = message;
   const now = new Date(ctx.clock.now());
   const outcome = await ctx.db.transaction(async (tx) => {
@@ -35,7 +35,7 @@ async function applyUpEvent(ctx: CentralContext, cpId: string, message: Upstream
     if (!(await markProcessed(tx, cpId, payload.id, type, now))) return "duplicate" as const;
     await seen(tx, cpId, now);
     const handler = eventHandlers[type] as EventHandler<UpstreamType>;
-    await handler(tx, ctx, { cpId, payload, eventTime: new Date(payload.ts), now });
+    await handler(tx, ctx, { cpId, payload, eventTime: new Date(payload.ts), now, ...(origin && { origin }) });
     return "applied" as const;
   });
   if (outcome === "applied") {

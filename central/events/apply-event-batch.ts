@@ -1,5 +1,5 @@
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
-import type { UpstreamMessage, UpstreamType } from "../../protocol/index.ts";
+import type { EventOrigin, UpstreamMessage, UpstreamType } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import { meteredAll, presence, seenAll } from "../lifecycle/index.ts";
 import type { MeterReading } from "../lifecycle/store/sessions.ts";
@@ -82,7 +82,7 @@ export async function applyEventBatch(ctx: CentralContext, records: ConsumedReco
         continue;
       }
       await flushMeters();
-      await applyOne(tx, ctx, cpId, message, now);
+      await applyOne(tx, ctx, cpId, message, now, d.origin);
     }
     await flushMeters();
     await seenAll(tx, [...touched], now);
@@ -98,7 +98,7 @@ export async function applyEventBatch(ctx: CentralContext, records: ConsumedReco
   return outcome;
 }
 
-function applyOne(tx: Parameters<EventHandler<UpstreamType>>[0], ctx: CentralContext, cpId: string, message: UpstreamMessage, now: Date): Promise<void> {
+function applyOne(tx: Parameters<EventHandler<UpstreamType>>[0], ctx: CentralContext, cpId: string, message: UpstreamMessage, now: Date, origin?: EventOrigin): Promise<void> {
   const handler = eventHandlers[message.type] as EventHandler<UpstreamType>;
-  return handler(tx, ctx, { cpId, payload: message.payload, eventTime: new Date(message.payload.ts), now });
+  return handler(tx, ctx, { cpId, payload: message.payload, eventTime: new Date(message.payload.ts), now, ...(origin && { origin }) });
 }

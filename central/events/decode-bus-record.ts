@@ -1,9 +1,9 @@
-import { busEventSchema, describeZodError, validateUpstream, type PresenceEvent, type UpstreamMessage } from "../../protocol/index.ts";
+import { busEventSchema, describeZodError, validateUpstream, type EventOrigin, type PresenceEvent, type UpstreamMessage } from "../../protocol/index.ts";
 
 /** An events-topic record, checked: presence as the gateway saw it, or one charger message. */
 export type DecodedRecord =
   | { ok: true; kind: "presence"; event: PresenceEvent }
-  | { ok: true; kind: "up"; cpId: string; message: UpstreamMessage }
+  | { ok: true; kind: "up"; cpId: string; message: UpstreamMessage; origin?: EventOrigin }
   | { ok: false; reason: string };
 
 /**
@@ -23,5 +23,7 @@ export function decodeBusRecord(value: string): DecodedRecord {
   if (event.kind === "presence") return { ok: true, kind: "presence", event };
   const decoded = validateUpstream(event.type, event.payload);
   if (!decoded.ok) return { ok: false, reason: decoded.reason };
-  return { ok: true, kind: "up", cpId: event.cpId, message: decoded.value };
+  const { transport, chargeBox, connectorId } = event;
+  const origin = transport ? { transport, ...(chargeBox && { chargeBox }), ...(connectorId && { connectorId }) } : undefined;
+  return { ok: true, kind: "up", cpId: event.cpId, message: decoded.value, ...(origin && { origin }) };
 }

@@ -1,4 +1,4 @@
-import type { UpstreamPayload, UpstreamType } from "../../protocol/index.ts";
+import type { EventOrigin, UpstreamPayload, UpstreamType } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import type { Sql } from "../db/db.ts";
 
@@ -9,6 +9,8 @@ export interface EventInput<T extends UpstreamType> {
   eventTime: Date;
   /** Our clock, for bookkeeping. */
   now: Date;
+  /** What the gateway's envelope says about the charger's link (absent from older gateways). */
+  origin?: EventOrigin;
 }
 
 export type EventHandler<T extends UpstreamType> = (tx: Sql, ctx: CentralContext, e: EventInput<T>) => Promise<void>;

@@ -10,7 +10,7 @@ export { getDriverReservation } from "./driver-reservation.ts";
 export { startExpirySweeper } from "./expiry-sweeper.ts";
 export { cancel, type CancelCause } from "./intents/cancel.ts";
 export { cancelByDriver } from "./intents/cancel-by-driver.ts";
-export { booted, presence, seen, seenAll } from "./intents/charger-facts.ts";
+export { booted, linkReported, presence, seen, seenAll } from "./intents/charger-facts.ts";
 export { expireDue } from "./intents/expire.ts";
 export { metered, meteredAll } from "./intents/metered.ts";
 export { reconcile, type ConflictKind } from "./intents/reconcile.ts";

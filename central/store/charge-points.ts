@@ -22,6 +22,10 @@ export interface ChargePointRow {
   conflict_kind: string | null;
   conflict_detail: string | null;
   conflict_at: Date | null;
+  /** Migration 13: how the charger reaches its gateway, and which box and connector it is. */
+  transport: "mqtt" | "ocpp1.6" | null;
+  charge_box: string | null;
+  connector_id: number | null;
 }
 
 export async function getChargePoint(sql: Sql, cpId: string, forUpdate = false): Promise<ChargePointRow | null> {

@@ -2,6 +2,9 @@ import type { Client, PublishPacket } from "aedes";
 import { parseTopic } from "../../protocol/index.ts";
 import type { createIngest } from "../ingest/ingest.ts";
 
+/** An MQTT charger is one charge point with one connector: its own (docs/ocpp.md names only boxes). */
+const MQTT_ORIGIN = { transport: "mqtt" } as const;
+
 export interface AuthorizePublishDeps {
   /** The transport-independent ingest (gateway/ingest/ingest.ts). */
   ingest: ReturnType<typeof createIngest>;
@@ -25,7 +28,7 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
       return done(new Error(`Not authorized to publish to ${packet.topic}`));
     }
     packet.retain = false; // charger messages are events, not state for the broker to keep
-    deps.ingest(client.id, topic.type, packet.payload).durable.then(
+    deps.ingest(client.id, topic.type, packet.payload, MQTT_ORIGIN).durable.then(
       () => done(null),
       (error: Error) => done(error),
     );

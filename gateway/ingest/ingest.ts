@@ -1,6 +1,6 @@
 import type { Clock } from "../../platform/clock.ts";
 import { recordBytes } from "../../platform/record-bytes.ts";
-import { decodeUpstream, type UpEvent } from "../../protocol/index.ts";
+import { decodeUpstream, type EventOrigin, type UpEvent } from "../../protocol/index.ts";
 import type { DurableQueue } from "../queue/durable-queue.ts";
 import { encodeQueueRecord, type QueueRecord } from "../queue-record.ts";
 import { encodeDeadLetter } from "./dead-letter.ts";
@@ -31,11 +31,12 @@ export type IngestOutcome = "accepted" | "dead_lettered" | "rate_limited";
  * its dead-letter budget is acknowledged at once and its garbage only counted.
  */
 export function createIngest(deps: IngestDeps) {
-  return (cpId: string, type: string, payload: Uint8Array | string): { outcome: IngestOutcome; durable: Promise<void> } => {
+  /** `origin`: the transport adapter's facts about the charger, stamped on the envelope. */
+  return (cpId: string, type: string, payload: Uint8Array | string, origin?: EventOrigin): { outcome: IngestOutcome; durable: Promise<void> } => {
     const started = performance.now();
     const at = new Date(deps.clock.now()).toISOString();
     const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
-    const decided = decide(deps, cpId, type, bytes, at);
+    const decided = decide(deps, cpId, type, bytes, at, origin);
     if ("reason" in decided) {
       if (!deps.admitDeadLetter(cpId)) {
         deps.onDeadLetterLimited(cpId, decided.reason);
@@ -58,6 +59,7 @@ function decide(
   type: string,
   bytes: Uint8Array,
   at: string,
+  origin: EventOrigin | undefined,
 ): { record: QueueRecord } | { record: QueueRecord; reason: string } {
   const decoded =
     bytes.byteLength > deps.maxPayloadBytes
@@ -65,7 +67,7 @@ function decide(
       : decodeUpstream(type, bytes);
   let reason: string;
   if (decoded.ok) {
-    const event: UpEvent = { kind: "up", cpId, type, payload: decoded.value.payload, gatewayId: deps.gatewayId, receivedAt: at };
+    const event: UpEvent = { kind: "up", cpId, type, payload: decoded.value.payload, gatewayId: deps.gatewayId, receivedAt: at, ...origin };
     const record: QueueRecord = { topic: "events", key: cpId, value: JSON.stringify(event) };
     // A valid payload can still make a record the bus would refuse (MAX_PAYLOAD_BYTES set above
     // FORWARD_RECORD_MAX_BYTES); refuse it here, where the charger is known, not at the bus.

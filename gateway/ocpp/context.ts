@@ -46,7 +46,13 @@ export function nowIso(ctx: OcppContext): string {
   return new Date(ctx.clock.now()).toISOString();
 }
 
-/** Ingests one mapped event; resolves when it is fsynced (dead-lettered counts: it is on disk too). */
+/**
+ * Ingests one mapped event; resolves when it is fsynced (dead-lettered counts: it is on disk too).
+ * The envelope says which box and connector the charge point is: a connector charge point the
+ * box spoke for is in the id map; otherwise the charge point is the box itself, connector 1.
+ */
 export function emit(ctx: OcppContext, cpId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-  return ctx.ingest(cpId, type, JSON.stringify(payload)).durable;
+  const route = ctx.maps.routeOf(cpId);
+  const origin = { transport: "ocpp1.6", chargeBox: route?.box ?? cpId, connectorId: route?.connectorId ?? 1 } as const;
+  return ctx.ingest(cpId, type, JSON.stringify(payload), origin).durable;
 }

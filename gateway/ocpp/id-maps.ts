@@ -51,6 +51,8 @@ export class IdMaps {
   private readonly transactions = new Map<number, OcppTransaction>();
   private readonly byStartKey = new Map<string, number>();
   private readonly connectors = new Map<string, Map<number, string>>();
+  /** cpId → its box and connector: routeOf runs for every OCPP event (context.ts emit). */
+  private readonly routes = new Map<string, { box: string; connectorId: number }>();
   private log!: JsonlLog<Entry>;
 
   static async open(file?: string, now = Date.now()): Promise<IdMaps> {
@@ -104,6 +106,7 @@ export class IdMaps {
     let conns = this.connectors.get(box);
     if (!conns) this.connectors.set(box, (conns = new Map()));
     conns.set(connectorId, cpId);
+    this.routes.set(cpId, { box, connectorId });
   }
 
   /** Connectors (≥ 1) this box has spoken for, with their charge points. */
@@ -113,8 +116,7 @@ export class IdMaps {
 
   /** Which box and connector speak for a charge point, if an OCPP box ever did. */
   routeOf(cpId: string): { box: string; connectorId: number } | undefined {
-    for (const [box, conns] of this.connectors) for (const [connectorId, cp] of conns) if (cp === cpId) return { box, connectorId };
-    return undefined;
+    return this.routes.get(cpId);
   }
 
   rememberConnector(box: string, connectorId: number, cpId: string): Promise<void> {

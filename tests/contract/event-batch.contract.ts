@@ -19,9 +19,10 @@ const RES = ["res-0", "res-1", "res-2", "res-3"] as const;
 const T0 = Date.parse("2026-06-01T12:00:00Z");
 
 type Ev =
-  | { t: "heartbeat" | "boot" | "fault" | "fault_cleared"; cp: number }
+  | { t: "heartbeat" | "fault" | "fault_cleared"; cp: number }
+  | { t: "boot"; cp: number; origin: number }
   | { t: "meter"; cp: number; res: number; wh: number; dt: number }
-  | { t: "status"; cp: number; status: "available" | "charging" | "reserved" | "faulted" | "unavailable"; dt: number }
+  | { t: "status"; cp: number; status: "available" | "charging" | "reserved" | "faulted" | "unavailable"; dt: number; origin: number }
   | { t: "started"; cp: number; res: number; dt: number }
   | { t: "stopped"; cp: number; res: number; wh: number }
   | { t: "result"; accepted: boolean }
@@ -33,14 +34,23 @@ type Ev =
 const cp = fc.nat({ max: CPS.length - 1 });
 const res = fc.nat({ max: RES.length - 1 });
 const dt = fc.integer({ min: -20_000, max: 20_000 });
+/** The gateway's envelope facts (transport, box, connector), or none as from an older gateway. */
+const ORIGINS = [
+  {},
+  { transport: "mqtt" },
+  { transport: "ocpp1.6", chargeBox: "box-a", connectorId: 1 },
+  { transport: "ocpp1.6", chargeBox: "box-a", connectorId: 2 },
+] as const;
+const origin = fc.nat({ max: ORIGINS.length - 1 });
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
 const ev: fc.Arbitrary<Ev> = fc.oneof(
   w(4, fc.record({ t: fc.constant("heartbeat" as const), cp })),
   w(5, fc.record({ t: fc.constant("meter" as const), cp, res, wh: fc.integer({ min: 0, max: 9_000 }), dt: fc.constantFrom(-5_000, 0, 0, 5_000, 10_000) })),
-  w(2, fc.record({ t: fc.constant("status" as const), cp, status: fc.constantFrom("available", "charging", "reserved", "faulted", "unavailable"), dt })),
+  w(2, fc.record({ t: fc.constant("status" as const), cp, status: fc.constantFrom("available", "charging", "reserved", "faulted", "unavailable"), dt, origin })),
   w(2, fc.record({ t: fc.constant("started" as const), cp, res, dt })),
   w(2, fc.record({ t: fc.constant("stopped" as const), cp, res, wh: fc.integer({ min: 0, max: 9_000 }) })),
-  w(1, fc.record({ t: fc.constantFrom("boot" as const, "fault" as const, "fault_cleared" as const), cp })),
+  w(1, fc.record({ t: fc.constantFrom("fault" as const, "fault_cleared" as const), cp })),
+  w(1, fc.record({ t: fc.constant("boot" as const), cp, origin })),
   w(1, fc.record({ t: fc.constant("result" as const), accepted: fc.boolean() })),
   w(1, fc.record({ t: fc.constant("presence" as const), cp, online: fc.boolean(), dt })),
   w(3, fc.record({ t: fc.constant("dup" as const), which: fc.nat() })),
@@ -51,8 +61,8 @@ const ev: fc.Arbitrary<Ev> = fc.oneof(
 function toRecords(events: Ev[]): ConsumedRecord[] {
   const out: ConsumedRecord[] = [];
   const ups: ConsumedRecord[] = [];
-  const up = (cpId: string, type: string, id: string, ts: number, fields: Record<string, unknown>): string =>
-    JSON.stringify({ kind: "up", cpId, type, gatewayId: "gw", receivedAt: new Date(T0).toISOString(), payload: { id, ts: new Date(ts).toISOString(), ...fields } });
+  const up = (cpId: string, type: string, id: string, ts: number, fields: Record<string, unknown>, envelope: object = {}): string =>
+    JSON.stringify({ kind: "up", cpId, type, gatewayId: "gw", receivedAt: new Date(T0).toISOString(), ...envelope, payload: { id, ts: new Date(ts).toISOString(), ...fields } });
   events.forEach((e, i) => {
     const id = `m-${i}`;
     let key: string = "cp-x";
@@ -62,7 +72,7 @@ function toRecords(events: Ev[]): ConsumedRecord[] {
         value = up((key = CPS[e.cp]!), "heartbeat", id, T0, {});
         break;
       case "boot":
-        value = up((key = CPS[e.cp]!), "boot", id, T0, { vendor: `v${i}`, model: "m", firmware: "f" });
+        value = up((key = CPS[e.cp]!), "boot", id, T0, { vendor: `v${i}`, model: "m", firmware: "f" }, ORIGINS[e.origin]);
         break;
       case "fault":
         value = up((key = CPS[e.cp]!), "fault", id, T0, { code: `E${i}`, message: "broken" });
@@ -74,7 +84,7 @@ function toRecords(events: Ev[]): ConsumedRecord[] {
         value = up((key = CPS[e.cp]!), "meter", id, T0 + e.dt, { reservationId: RES[e.res]!, energyWh: e.wh, powerW: 7_000 + i });
         break;
       case "status":
-        value = up((key = CPS[e.cp]!), "status", id, T0 + e.dt, { status: e.status });
+        value = up((key = CPS[e.cp]!), "status", id, T0 + e.dt, { status: e.status }, ORIGINS[e.origin]);
         break;
       case "started":
         value = up((key = CPS[e.cp]!), "charging_started", id, T0 + e.dt, { reservationId: RES[e.res]!, meterStartWh: 1_000 });
@@ -144,7 +154,7 @@ async function snapshot(db: Db): Promise<unknown> {
   return {
     chargePoints: await db.query(
       `SELECT cp_id, status, online, presence_at, last_seen_at, reported_status, reported_at, vendor, fault_code, fault_message,
-              conflict_kind, conflict_detail, conflict_at FROM charge_points ORDER BY cp_id`,
+              conflict_kind, conflict_detail, conflict_at, transport, charge_box, connector_id FROM charge_points ORDER BY cp_id`,
     ),
     reservations: await db.query("SELECT * FROM reservations ORDER BY reservation_id"),
     // session ids are generated; the reservation names the session

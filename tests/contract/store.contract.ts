@@ -8,6 +8,7 @@ import { insertDriver } from "../../central/store/drivers.ts";
 import { markProcessed } from "../../central/store/processed-messages.ts";
 import { getOrInitSetting } from "../../central/store/settings.ts";
 import { createCentralHarness, type CentralHarness } from "../support/central-harness.ts";
+import { chargePointLinkCases } from "./charge-point-link.contract.ts";
 import { lifecycleTableCases } from "./lifecycle-table.contract.ts";
 
 export interface StoreFixture {
@@ -38,6 +39,7 @@ export function storeContract(name: string, fixture: () => StoreFixture): void {
     beforeEach(async () => h.reset());
 
     describe("lifecycle transition table", () => lifecycleTableCases(() => h));
+    describe("charge point transport and connector (issue 13)", () => chargePointLinkCases(() => h, () => db));
 
     it("migrates once, and again is a no-op", async () => {
       expect(await migrate(db)).toEqual([]);

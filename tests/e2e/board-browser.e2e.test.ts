@@ -1,9 +1,11 @@
 import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { RPCClient } from "ocpp-rpc";
 import { axeViolations, seriousOnly } from "../support/axe.ts";
 import { foreignRequests, launchChromium, recordRequests } from "../support/chromium.ts";
 import { screenshotPath, startEmbeddedSystem, type EmbeddedSystem } from "../support/embedded-system.ts";
+import { waitFor } from "../support/wait.ts";
 
 describe("operator board in headless Chromium, against the real npm start composition", () => {
   let sys: EmbeddedSystem;
@@ -33,6 +35,13 @@ describe("operator board in headless Chromium, against the real npm start compos
       expect(await row(cpId).getAttribute("data-status")).toBe("available");
     }
     expect(await page.evaluate('sessionStorage.getItem("chargebridge.operatorToken")')).toBe(sys.operatorToken);
+  });
+
+  it("shows each simulated MQTT charger's transport and connector as text", async () => {
+    for (const cpId of sys.cpIds) {
+      await expect.poll(() => row(cpId).locator(".transport").textContent(), { timeout: 10_000 }).toBe("mqtt");
+      expect(await row(cpId).locator(".connector").textContent()).toBe("connector 1");
+    }
   });
 
   it("takes the token from the #token= fragment, which never reaches the server", async () => {
@@ -71,6 +80,39 @@ describe("operator board in headless Chromium, against the real npm start compos
     expect(await gw.locator(".queue-depth").first().textContent()).toMatch(/^\d+$/);
     expect(await gw.locator(".kafka").first().textContent()).toBe("connected");
     expect(await gw.first().textContent()).toContain("mqtt 5");
+  });
+
+  it("shows an OCPP box booted on the embedded gateway as ocpp1.6, and its second connector as connector 2 of the box", async () => {
+    const created = await sys.api("POST", "/v1/charge-points", sys.operatorToken, { cpId: "board-box" });
+    expect(created.status).toBe(201);
+    expect((await sys.api("POST", "/v1/charge-points", sys.operatorToken, { cpId: "board-box-2" })).status).toBe(201);
+    const secret = created.body.mqtt.password;
+    const box = await waitFor(
+      async () => {
+        const client = new RPCClient({
+          endpoint: sys.ocppUrl.replace("/{cpId}", ""),
+          identity: "board-box",
+          password: secret,
+          protocols: ["ocpp1.6"],
+          strictMode: true,
+          reconnect: false,
+        } as ConstructorParameters<typeof RPCClient>[0]);
+        await client.connect(); // 401 until the gateway has the credential
+        return client;
+      },
+      { what: "OCPP connection with the provisioned secret" },
+    );
+    try {
+      expect(await box.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "OCPP-1" })).toMatchObject({ status: "Accepted" });
+      // The gateway learns connector 2 from its StatusNotification (docs/ocpp.md, "Connectors").
+      await box.call("StatusNotification", { connectorId: 2, errorCode: "NoError", status: "Available" });
+      await expect.poll(() => row("board-box").locator(".transport").textContent(), { timeout: 10_000 }).toBe("ocpp1.6");
+      expect(await row("board-box").locator(".connector").textContent()).toBe("connector 1");
+      await expect.poll(() => row("board-box-2").locator(".connector").textContent(), { timeout: 10_000 }).toBe("connector 2 of board-box");
+      expect(await row("board-box-2").locator(".transport").textContent()).toBe("ocpp1.6");
+    } finally {
+      await box.close();
+    }
   });
 
   it("provisions a charge point and shows its secret once, rotates and revokes it", async () => {

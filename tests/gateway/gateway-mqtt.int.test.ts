@@ -26,7 +26,8 @@ describe("gateway over real MQTT (TCP)", () => {
     await c.publishAsync(up("cp-a", "heartbeat"), payload("hb-1"), { qos: 1 });
     const rec = await waitFor(() => h.events.find((r) => r.value.includes('"hb-1"')), { what: "heartbeat on the bus" });
     expect(rec.key).toBe("cp-a");
-    expect(JSON.parse(rec.value)).toMatchObject({ kind: "up", cpId: "cp-a", type: "heartbeat", payload: { id: "hb-1" } });
+    // transport: set by the gateway on the envelope, not by the charger (issue 13)
+    expect(JSON.parse(rec.value)).toMatchObject({ kind: "up", cpId: "cp-a", type: "heartbeat", payload: { id: "hb-1" }, transport: "mqtt" });
     c.end(true);
   });
 

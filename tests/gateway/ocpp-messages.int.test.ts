@@ -23,6 +23,8 @@ describe("OCPP 1.6J charge box → ChargeBridge events", () => {
     const boots = syncedUp("ob-1", "boot");
     expect(boots).toHaveLength(1);
     expect(boots[0].payload).toMatchObject({ vendor: "Acme", model: "W1", firmware: "", transport: "ocpp1.6" });
+    // The envelope, set by the gateway, says which box and connector the charge point is.
+    expect(boots[0]).toMatchObject({ transport: "ocpp1.6", chargeBox: "ob-1", connectorId: 1 });
     await waitFor(() => h.up("ob-1", "boot").length === 1, { what: "boot on the bus" });
   });
 
@@ -71,6 +73,11 @@ describe("OCPP 1.6J charge box → ChargeBridge events", () => {
     await box.call("StatusNotification", { connectorId: 0, errorCode: "NoError", status: "Unavailable" });
     expect(syncedUp("ob-5", "status").map((e) => e.payload.status)).toEqual(["unavailable"]);
     expect(syncedUp("ob-5-2", "status").map((e) => e.payload.status)).toEqual(["available", "unavailable"]);
+    expect(syncedUp("ob-5-2", "status").map(({ transport, chargeBox, connectorId }) => ({ transport, chargeBox, connectorId }))).toEqual([
+      { transport: "ocpp1.6", chargeBox: "ob-5", connectorId: 2 },
+      { transport: "ocpp1.6", chargeBox: "ob-5", connectorId: 2 },
+    ]);
+    expect(syncedUp("ob-5", "status")[0]).toMatchObject({ transport: "ocpp1.6", chargeBox: "ob-5", connectorId: 1 });
     // the connector's charge point went online with its box (Central reserves only online ones)
     await waitFor(() => h.events.map((r) => JSON.parse(r.value)).some((e) => e.kind === "presence" && e.cpId === "ob-5-2" && e.online), { what: "ob-5-2 online" });
   });

@@ -22,7 +22,8 @@ export interface CentralHarness {
   request(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
   provision(cpId: string, online?: boolean): Promise<string>;
   presence(cpId: string, online: boolean): Promise<void>;
-  emit(cpId: string, type: string, fields?: Record<string, unknown>, opts?: { id?: string; ts?: Date }): Promise<string>;
+  /** `envelope`: added envelope fields, as a gateway sets them (transport, chargeBox, connectorId). */
+  emit(cpId: string, type: string, fields?: Record<string, unknown>, opts?: { id?: string; ts?: Date; envelope?: Record<string, unknown> }): Promise<string>;
   driver(name?: string): Promise<{ driverId: string; token: string }>;
   commands(cpId?: string): Promise<{ type: string; payload: any }[]>;
   reset(): Promise<void>;
@@ -72,7 +73,7 @@ export async function createCentralHarness(env: Record<string, string> = {}, sha
         gatewayId: "gw-test",
         receivedAt: new Date(clock.now()).toISOString(),
       };
-      const outcome = await applyBusRecord(central.ctx, JSON.stringify(event));
+      const outcome = await applyBusRecord(central.ctx, JSON.stringify({ ...event, ...opts.envelope }));
       if (outcome.result === "invalid") throw new Error(`event refused: ${outcome.reason}`);
       return id;
     },

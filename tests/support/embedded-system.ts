@@ -9,6 +9,8 @@ import { simCpIds } from "../../firmware-sim/index.ts";
 
 export interface EmbeddedSystem {
   apiUrl: string;
+  /** `ws://…/ocpp/{cpId}`, as the ready line prints it. */
+  ocppUrl: string;
   operatorToken: string;
   api: ApiCall;
   cpIds: string[];
@@ -30,7 +32,7 @@ export async function startEmbeddedSystem(chargers: number, extra: Record<string
   const cpIds = simCpIds(chargers);
   await expectChargersOnline(api, operatorToken, cpIds);
   return {
-    apiUrl, operatorToken, api, cpIds, proc,
+    apiUrl, ocppUrl: ready.ocppUrl as string, operatorToken, api, cpIds, proc,
     async stop() {
       await proc.kill();
       await rm(dataDir, { recursive: true, force: true });

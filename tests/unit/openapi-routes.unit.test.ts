@@ -36,6 +36,14 @@ describe("GET /openapi.json matches what Central serves", () => {
     expect(Object.keys(path.responses).sort()).toEqual(["202", "401", "404", "409", "429"]);
   });
 
+  it("documents a charge point's transport and connector (issue 13)", () => {
+    const ok = doc.paths["/v1/charge-points/{cpId}"]!.get.responses["200"].content["application/json"].schema;
+    const schema = ok.$ref ? (doc as any).components.schemas[ok.$ref.split("/").pop()] : ok;
+    expect(schema.required).toEqual(expect.arrayContaining(["transport", "connector"]));
+    expect(JSON.stringify(schema.properties.transport)).toContain("ocpp1.6");
+    expect(JSON.stringify(schema.properties.connector)).toContain("connectorId");
+  });
+
   it("keeps the v1 error shape for a body without a JSON content type (not zod-openapi's 415)", async () => {
     const res = await h.central.app.request("/v1/drivers", { method: "POST", body: JSON.stringify({ name: "No header" }) });
     expect(res.status).toBe(201);

@@ -72,6 +72,20 @@ describe("GET /v1/stream (PGlite, in-process)", () => {
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
+  it("carries a charge point's transport and connector in its charge_point event, as GET shows them", async () => {
+    await h.provision("box-t");
+    await h.provision("box-t-2");
+    const s = await stream(bearer(OPERATOR));
+    await s.next((e) => e.event === "snapshot", "snapshot");
+    await h.emit("box-t-2", "status", { status: "available" }, { envelope: { transport: "ocpp1.6", chargeBox: "box-t", connectorId: 2 } });
+    const event = await s.next((e) => e.event === "charge_point" && e.data.cpId === "box-t-2" && e.data.reportedStatus === "available", "box-t-2 status");
+    expect(event.data).toMatchObject({ transport: "ocpp1.6", connector: { chargeBox: "box-t", connectorId: 2 } });
+    expect(event.data).toEqual((await h.request("GET", "/v1/charge-points/box-t-2", OPERATOR)).body);
+    const later = await stream(bearer(OPERATOR));
+    const snapshot = await later.next((e) => e.event === "snapshot", "snapshot");
+    expect(snapshot.data.chargePoints.find((c: any) => c.cpId === "box-t-2")).toMatchObject({ transport: "ocpp1.6", connector: { chargeBox: "box-t", connectorId: 2 } });
+  });
+
   it("never carries another driver's reservation or session; an operator's stream carries both", async () => {
     await h.provision("cp-a");
     await h.provision("cp-b");

@@ -49,6 +49,18 @@ export async function recordIdentity(sql: Sql, cpId: string, vendor: string, mod
   await sql.query("UPDATE charge_points SET vendor = $2, model = $3, firmware = $4 WHERE cp_id = $1", [cpId, vendor, model, firmware]);
 }
 
+/**
+ * Transport and connector; unchanged facts write nothing, so the stream logs no change
+ * (migration 11's trigger) and a status report per message costs no row version.
+ */
+export async function recordLink(sql: Sql, cpId: string, transport: string, chargeBox: string | null, connectorId: number | null): Promise<void> {
+  await sql.query(
+    `UPDATE charge_points SET transport = $2, charge_box = $3, connector_id = $4
+      WHERE cp_id = $1 AND (transport, charge_box, connector_id) IS DISTINCT FROM ($2::text, $3::text, $4::integer)`,
+    [cpId, transport, chargeBox, connectorId],
+  );
+}
+
 /** The charger's own status by its own clock; false for a report older than the last one. */
 export async function recordReportedStatus(sql: Sql, cpId: string, status: string, at: Date): Promise<boolean> {
   const rows = await sql.query(

@@ -10,7 +10,16 @@ let token = takeToken(KEY);
 let live;
 
 const dash = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
-const pick = (o, ...names) => names.map((n) => o?.[n]).find((v) => v !== undefined);
+
+/**
+ * Connector and transport as text (docs/ocpp.md, "Connectors"): an MQTT charger or a box's own
+ * charge point is "connector 1"; connector N of box X says so. Null until the charger reports.
+ */
+function linkCell(cp) {
+  const c = cp.connector;
+  const connector = !c ? "—" : c.chargeBox === cp.cpId ? `connector ${c.connectorId}` : `connector ${c.connectorId} of ${c.chargeBox}`;
+  return [el("span", { class: "connector" }, connector), " / ", el("span", { class: "transport" }, dash(cp.transport))];
+}
 
 /**
  * Rows are kept and updated in place, not rebuilt: a rebuilt row would take keyboard focus away
@@ -36,14 +45,13 @@ function renderChargePoints() {
   list.forEach((cp, i) => {
     const { tr, cells, actions } = cpRow(cp);
     const trouble = cp.fault ? `Fault ${cp.fault.code}${cp.fault.message ? `: ${cp.fault.message}` : ""}` : cp.conflict ? `Conflict ${cp.conflict.kind}${cp.conflict.detail ? `: ${cp.conflict.detail}` : ""}` : cp.credentialsRevoked ? "Credentials revoked" : "—";
-    const connector = [pick(cp, "connectorId", "connector"), pick(cp, "transport")].filter((v) => v !== undefined && v !== null);
     tr.dataset.status = cp.status;
     cells[0].className = "cp-status";
     cells[0].replaceChildren(badge(cp.status));
     cells[1].replaceChildren(badge(cp.online ? "online" : "offline"));
     cells[2].textContent = fmtAgo(cp.lastSeenAt);
     cells[2].title = dash(cp.lastSeenAt);
-    cells[3].textContent = connector.length ? connector.join(" / ") : "—";
+    cells[3].replaceChildren(...linkCell(cp));
     cells[4].textContent = trouble;
     actions.update(cp);
     if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
