@@ -27,3 +27,27 @@ export function recordBytes(r: BusRecord): number {
   for (const [k, v] of Object.entries(r.headers ?? {})) n += utf8Bytes(k) + utf8Bytes(v) + 8;
   return n;
 }
+
+/**
+ * Splits records, in order, into publishes of at most `maxBytes` (recordBytes) and `maxRecords`
+ * each, for a publisher with more to say than one publish should carry: a credential snapshot of
+ * thousands of chargers would otherwise be one request over message.max.bytes, refused for good.
+ * A record larger than `maxBytes` goes alone; the bus refuses it with a coded error.
+ */
+export function chunkRecords(records: BusRecord[], maxBytes = 512 * 1024, maxRecords = 500): BusRecord[][] {
+  const chunks: BusRecord[][] = [];
+  let current: BusRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const n = recordBytes(r);
+    if (current.length > 0 && (bytes + n > maxBytes || current.length >= maxRecords)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -1,5 +1,6 @@
 import { Backoff, delay } from "../../platform/backoff.ts";
-import type { EventBus } from "../../platform/event-bus.ts";
+import type { BusRecord, EventBus } from "../../platform/event-bus.ts";
+import { chunkRecords } from "../../platform/record-bytes.ts";
 import type { CredentialRecord } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import { listCredentials } from "../store/charge-points.ts";
@@ -40,15 +41,19 @@ export class CredentialPublisher {
     this.abort.abort();
   }
 
-  private async deliver(records: { key: string; value: string }[]): Promise<void> {
+  /** Publishes in bounded chunks, in order: a snapshot of every charger is one record each. */
+  private async deliver(records: BusRecord[]): Promise<void> {
     const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
-    while (!this.abort.signal.aborted) {
-      try {
-        await this.bus.publish(this.ctx.topics.credentials, records, { signal: this.abort.signal });
-        return;
-      } catch (error) {
-        this.ctx.log.warn({ err: error }, "Publishing charger credentials failed; retrying");
-        await delay(backoff.next(), this.abort.signal);
+    for (const chunk of chunkRecords(records)) {
+      while (!this.abort.signal.aborted) {
+        try {
+          await this.bus.publish(this.ctx.topics.credentials, chunk, { signal: this.abort.signal });
+          backoff.reset();
+          break;
+        } catch (error) {
+          this.ctx.log.warn({ err: error }, "Publishing charger credentials failed; retrying");
+          await delay(backoff.next(), this.abort.signal);
+        }
       }
     }
   }
