@@ -219,6 +219,17 @@ CREATE TRIGGER gateway_health_stream AFTER INSERT OR UPDATE ON gateway_health
   FOR EACH ROW EXECUTE FUNCTION stream_log_change();
 `,
   },
+  {
+    version: 12,
+    name: "gateway tokens: a generation per gateway, for the health side channel",
+    sql: `
+-- The generation a gateway's token must carry (central/api/auth.ts); the next one revokes the rest.
+CREATE TABLE gateway_tokens (
+  gateway_id text PRIMARY KEY,
+  token_generation integer NOT NULL
+);
+`,
+  },
 ];
 
 /** A fixed key for the advisory lock that lets exactly one instance migrate at a time. */
