@@ -20,6 +20,7 @@ import { startExpirySweeper } from "./lifecycle/index.ts";
 import { startRetentionJob } from "./retention/retention-job.ts";
 import { createCentralMetrics } from "./metrics.ts";
 import { driverTokenGeneration } from "./store/drivers.ts";
+import { gatewayTokenGeneration } from "./store/gateway-tokens.ts";
 import { getOrInitSetting } from "./store/settings.ts";
 import { StreamHub } from "./stream/stream-hub.ts";
 import { createStreamMetrics } from "./stream/stream-metrics.ts";
@@ -76,6 +77,7 @@ export async function createCentral(options: CentralOptions): Promise<Central> {
     driverTokenTtlSeconds: config.DRIVER_TOKEN_TTL_SECONDS,
     now: () => ctx.clock.now(),
     tokenGeneration: (driverId) => driverTokenGeneration(ctx.db, driverId),
+    gatewayTokenGeneration: (gatewayId) => gatewayTokenGeneration(ctx.db, gatewayId),
   };
   const streamMetrics = createStreamMetrics(registry);
   const staleMs = config.GATEWAY_STALE_SECONDS * 1000;

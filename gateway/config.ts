@@ -53,8 +53,15 @@ export const gatewayConfigSchema = z.object({
   OCPP_CALL_TIMEOUT_SECONDS: positiveInt.default(30),
   /** Interval of the gateway's health record to Central (gateway/health-publisher.ts). */
   GATEWAY_HEALTH_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
+  /** Central's REST API; when set, health records also go there over HTTP while Kafka is down (gateway/health-http.ts). */
+  CENTRAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The gateway token an operator issued (POST /v1/gateways/{gatewayId}/token); required with CENTRAL_URL. */
+  GATEWAY_TOKEN: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
   checkKafkaSettings(c, ctx);
+  if (c.CENTRAL_URL !== undefined && c.GATEWAY_TOKEN === undefined) {
+    ctx.addIssue({ code: "custom", path: ["GATEWAY_TOKEN"], message: "is required when CENTRAL_URL is set" });
+  }
   if (c.MQTTS_PORT !== undefined && (!c.TLS_CERT_FILE || !c.TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["MQTTS_PORT"], message: "needs TLS_CERT_FILE and TLS_KEY_FILE" });
   }

@@ -25,6 +25,7 @@ import { CommandStore } from "./commands/command-store.ts";
 import type { GatewayConfig } from "./config.ts";
 import { CredentialCache } from "./credentials/credential-cache.ts";
 import { Forwarder } from "./forwarder.ts";
+import { createHealthPoster } from "./health-http.ts";
 import { startHealthPublisher } from "./health-publisher.ts";
 import { deadLetterLimit } from "./ingest/dead-letter-limit.ts";
 import { createDeadLetterIngest, createIngest } from "./ingest/ingest.ts";
@@ -244,6 +245,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         log,
         queueStats: () => queue.stats(),
         connectedByTransport: () => ({ mqtt: broker.connectedClients, ocpp: ocpp?.connected() ?? 0 }),
+        http: config.CENTRAL_URL && config.GATEWAY_TOKEN
+          ? createHealthPoster({
+            centralUrl: config.CENTRAL_URL, token: config.GATEWAY_TOKEN, gatewayId: config.GATEWAY_ID, log,
+            timeoutMs: config.GATEWAY_HEALTH_INTERVAL_SECONDS * 1000, onOutcome: (outcome) => metrics.healthHttp.inc({ outcome }),
+          })
+          : undefined,
       });
       subscriptions = startBusSubscriptions(
         {

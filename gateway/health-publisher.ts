@@ -3,6 +3,7 @@ import type { Clock } from "../platform/clock.ts";
 import type { EventBus } from "../platform/event-bus.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { GatewayHealth } from "../protocol/index.ts";
+import type { HealthPoster } from "./health-http.ts";
 import type { QueueStats } from "./queue/durable-queue.ts";
 
 export interface HealthPublisherOptions {
@@ -21,6 +22,8 @@ export interface HealthPublisherOptions {
   version?: string;
   onPublished?: () => void;
   onSkipped?: (why: "in_flight" | "failed") => void;
+  /** The HTTP side channel to Central (CENTRAL_URL), used only while Kafka cannot carry the record. */
+  http?: HealthPoster;
 }
 
 /** The gateway's package version (Node and Deno both read it next to the code). */
@@ -52,23 +55,37 @@ export function healthRecord(o: HealthPublisherOptions, version: string): Gatewa
  * apart from the forwarder: it never waits in the forwarder's path, one publish at most is in
  * flight, and a publish that fails or outlives its interval is abandoned and counted, never
  * retried (the next record replaces it anyway). Central shows a gateway whose records stop as stale.
+ *
+ * With `http`, the same record also goes to Central's REST API whenever the Kafka link is not
+ * connected or the last Kafka publish of a record did not succeed (or is still unanswered), so the board sees the queue
+ * rise during an outage. Only then: in normal running Kafka is the one path, and Central's API
+ * load does not grow with gateways × interval. Either way the POST runs beside the Kafka publish,
+ * never after it, so a publish hanging on a dead broker cannot hold it up.
  */
 export function startHealthPublisher(o: HealthPublisherOptions): { stop(): Promise<void> } {
   const version = o.version ?? gatewayVersion();
   let inFlight: Promise<void> | undefined;
+  let lastPublishOk = false;
   let stopped = false;
   const abortAll = new AbortController();
 
   const publish = () => {
     if (stopped) return;
-    if (inFlight) return void o.onSkipped?.("in_flight");
     const record = healthRecord(o, version);
+    // A publish still unanswered a whole interval later counts as not getting through.
+    const kafkaCarries = lastPublishOk && !inFlight && o.bus.health().state === "connected";
+    if (o.http && !kafkaCarries) o.http.post(record, abortAll.signal);
+    if (inFlight) return void o.onSkipped?.("in_flight");
     const signal = AbortSignal.any([abortAll.signal, AbortSignal.timeout(o.intervalMs)]);
     inFlight = o.bus
       .publish(o.topic, [{ key: o.gatewayId, value: JSON.stringify(record) }], { signal })
       .then(
-        () => o.onPublished?.(),
+        () => {
+          lastPublishOk = true;
+          o.onPublished?.();
+        },
         (error: unknown) => {
+          lastPublishOk = false;
           o.onSkipped?.("failed");
           o.log.debug({ err: error }, "Gateway health publish skipped");
         },
@@ -83,7 +100,7 @@ export function startHealthPublisher(o: HealthPublisherOptions): { stop(): Promi
       stopped = true;
       clearInterval(timer);
       abortAll.abort();
-      await inFlight;
+      await Promise.all([inFlight, o.http?.stop()]);
     },
   };
 }

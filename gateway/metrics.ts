@@ -38,6 +38,7 @@ export function createGatewayMetrics(registry: Registry) {
     ocppCalls: new Counter({ name: "chargebridge_gateway_ocpp_calls_total", help: "OCPP calls from charge boxes handled, by action", labelNames: ["action"], registers }),
     ocppCallErrors: new Counter({ name: "chargebridge_gateway_ocpp_callerrors_total", help: "CALLERRORs sent to charge boxes (bad frames, schema-invalid or unknown calls), by error code", labelNames: ["code"], registers }),
     ocppCommandAnswers: new Counter({ name: "chargebridge_gateway_ocpp_command_answers_total", help: "Charge boxes' answers to the gateway's calls, by action and status (unanswered: timeout or connection lost)", labelNames: ["action", "status"], registers }),
+    healthHttp: new Counter({ name: "chargebridge_gateway_health_http_posts_total", help: "Health records POSTed to Central's side channel (CENTRAL_URL), by outcome: sent, failed, skipped (one still in flight)", labelNames: ["outcome"], registers }),
     commandsExpired: new Counter({ name: "chargebridge_gateway_commands_expired_total", help: "Commands reported expired because their charger did not take them in time", labelNames: ["type"], registers }),
   };
 }

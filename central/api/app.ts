@@ -13,6 +13,8 @@ import { driverRoutes } from "./routes/drivers.ts";
 import { reservationRoutes } from "./routes/reservations.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { gatewayRoutes } from "./routes/gateways.ts";
+import { gatewayHealthPostRoutes } from "./routes/gateway-health-post.ts";
+import { gatewayTokenRoutes } from "./routes/gateway-token.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { webRoutes } from "../web/web-routes.ts";
 
@@ -48,6 +50,8 @@ export function createApi(deps: ApiDeps, registry: Registry): ApiApp {
   app.route("/v1/reservations", reservationRoutes(routeDeps));
   app.route("/v1/sessions", sessionRoutes(routeDeps));
   app.route("/v1/gateways", gatewayRoutes(routeDeps));
+  app.route("/v1/gateways", gatewayTokenRoutes(routeDeps));
+  app.route("/v1/gateways", gatewayHealthPostRoutes(routeDeps));
   if (deps.stream) app.route("/", streamRoutes(routeDeps, deps.stream));
   app.route("/", webRoutes());
   registerOpsDocs(app);

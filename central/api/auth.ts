@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { sign, verify } from "hono/jwt";
 import { AppError } from "../../platform/errors.ts";
 
-export type Principal = { role: "operator" } | { role: "driver"; driverId: string };
+/** A `gateway` principal may only post its own health record (routes/gateway-health-post.ts). */
+export type Principal = { role: "operator" } | { role: "driver"; driverId: string } | { role: "gateway"; gatewayId: string };
 
 export interface AuthConfig {
   operatorToken: string;
@@ -17,6 +18,11 @@ export interface AuthConfig {
    * it is read per request rather than cached.
    */
   tokenGeneration?: (driverId: string) => Promise<number | undefined>;
+  /**
+   * The same for gateway tokens (undefined: none issued). Without it no gateway token is honoured:
+   * gateway tokens do not expire, so the generation is their only revocation.
+   */
+  gatewayTokenGeneration?: (gatewayId: string) => Promise<number | undefined>;
 }
 
 export type AuthEnv = { Variables: { principal: Principal } };
@@ -42,6 +48,15 @@ export async function issueDriverToken(config: AuthConfig, driverId: string, gen
   return sign({ sub: driverId, role: "driver", gen: generation, iat, exp: iat + config.driverTokenTtlSeconds }, config.tokenSecret, "HS256");
 }
 
+/**
+ * A signed gateway token. It has no expiry (a gateway runs unattended for months); issuing the
+ * next generation (POST /v1/gateways/{gatewayId}/token) revokes the earlier ones.
+ */
+export async function issueGatewayToken(config: AuthConfig, gatewayId: string, generation: number): Promise<string> {
+  const iat = Math.floor(config.now() / 1000);
+  return sign({ sub: gatewayId, role: "gateway", gen: generation, iat }, config.tokenSecret, "HS256");
+}
+
 const refused = () => new AppError("unauthorized", "Invalid or expired token");
 
 async function resolve(config: AuthConfig, token: string): Promise<Principal> {
@@ -52,6 +67,10 @@ async function resolve(config: AuthConfig, token: string): Promise<Principal> {
     payload = await verify(token, config.tokenSecret, { alg: "HS256", exp: false, nbf: false, iat: false });
   } catch {
     throw refused(); // forged and malformed tokens get the same answer as expired ones
+  }
+  if (payload.role === "gateway" && typeof payload.sub === "string" && typeof payload.gen === "number") {
+    if (!config.gatewayTokenGeneration || (await config.gatewayTokenGeneration(payload.sub)) !== payload.gen) throw refused();
+    return { role: "gateway", gatewayId: payload.sub };
   }
   const live = typeof payload.exp === "number" && payload.exp * 1000 > config.now();
   if (!live || payload.role !== "driver" || typeof payload.sub !== "string") throw refused();
@@ -73,6 +92,12 @@ export function requireRole(config: AuthConfig, ...roles: Principal["role"][]): 
     c.set("principal", principal);
     await next();
   };
+}
+
+export function gatewayIdOf(c: Context<AuthEnv>): string {
+  const p = c.get("principal");
+  if (p.role !== "gateway") throw new AppError("forbidden", "A gateway token is required");
+  return p.gatewayId;
 }
 
 export function driverIdOf(c: Context<AuthEnv>): string {

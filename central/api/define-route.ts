@@ -5,7 +5,7 @@ import type { AuthEnv } from "./auth.ts";
 import { errorView } from "./schemas.ts";
 import { readBody, readParam } from "./validate.ts";
 
-export type Audience = "operator" | "driver" | "driver or operator";
+export type Audience = "operator" | "driver" | "driver or operator" | "gateway";
 
 /**
  * One REST operation: its path, method and schemas are both what the router serves and validates

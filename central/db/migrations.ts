@@ -220,6 +220,17 @@ CREATE TRIGGER gateway_health_stream AFTER INSERT OR UPDATE ON gateway_health
 `,
   },
   {
+    version: 12,
+    name: "gateway tokens: a generation per gateway, for the health side channel",
+    sql: `
+-- The generation a gateway's token must carry (central/api/auth.ts); the next one revokes the rest.
+CREATE TABLE gateway_tokens (
+  gateway_id text PRIMARY KEY,
+  token_generation integer NOT NULL
+);
+`,
+  },
+  {
     version: 13,
     name: "charge points: transport and connector (box, connector id) as the gateway reports them",
     sql: `

@@ -4,6 +4,7 @@ import type { StreamChange, StreamSubscriber } from "./stream-hub.ts";
 /** Who may see a change: charge points go to everyone, a driver sees only their own reservations and sessions. */
 export function visibleTo(principal: Principal, change: Pick<StreamChange, "kind" | "driverId">): boolean {
   if (principal.role === "operator") return true;
+  if (principal.role !== "driver") return false; // a gateway token never reaches the stream; refuse anyway
   if (change.kind === "charge_point") return true;
   if (change.kind === "gateway") return false;
   return change.driverId === principal.driverId;

@@ -106,6 +106,13 @@ describe("start-up refusals: one line, no stack trace", { timeout: 180_000 }, ()
     expectOneLine(bad, 2, /^gateway: Invalid configuration: GATEWAY_ID: /);
   });
 
+  it("a gateway with CENTRAL_URL but no GATEWAY_TOKEN, or a CENTRAL_URL that is not http(s) (exit 2)", async () => {
+    const noToken = await runToExit(node("gateway/main.ts"), embeddedEnv(dataDir, { CENTRAL_URL: "https://central.example:8080" }));
+    expectOneLine(noToken, 2, /^gateway: Invalid configuration: GATEWAY_TOKEN: is required when CENTRAL_URL is set$/);
+    const badUrl = await runToExit(node("gateway/main.ts"), embeddedEnv(dataDir, { CENTRAL_URL: "ftp://central.example", GATEWAY_TOKEN: "t" }));
+    expectOneLine(badUrl, 2, /^gateway: Invalid configuration: CENTRAL_URL: /);
+  });
+
   it("a gateway whose queue another live gateway holds: waits QUEUE_LOCK_WAIT_SECONDS, then exit 1", async () => {
     const queueDir = join(dataDir, "locked", "gateway", "queue");
     await mkdir(queueDir, { recursive: true });

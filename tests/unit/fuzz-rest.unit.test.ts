@@ -28,12 +28,14 @@ const pathParam = fc.oneof(text.filter((s) => s.length > 0), fc.stringMatching(/
 describe("REST bodies and paths under fuzzing: never a 5xx, always the error shape", () => {
   let h: CentralHarness;
   let driver: string;
+  let gateway: string;
 
   beforeAll(async () => {
     // Rate limits off: every request should reach validation.
     h = await createCentralHarness({ DRIVER_RATE_PER_MINUTE: "0" });
     await h.provision("cp-fuzz");
     driver = (await h.driver()).token;
+    gateway = (await h.request("POST", "/v1/gateways/gw-fuzz/token", OPERATOR)).body.token;
   });
   afterAll(async () => h?.close());
 
@@ -58,6 +60,7 @@ describe("REST bodies and paths under fuzzing: never a 5xx, always the error sha
     ["POST", "/v1/drivers", () => undefined],
     ["POST", "/v1/reservations", () => driver],
     ["POST", "/v1/charge-points/cp-fuzz/secret", () => OPERATOR],
+    ["POST", "/v1/gateways/gw-fuzz/health", () => gateway],
   ];
 
   for (const [method, path, token] of endpoints) {
@@ -77,6 +80,8 @@ describe("REST bodies and paths under fuzzing: never a 5xx, always the error sha
       ["POST", (p) => `/v1/reservations/${p}/start`, () => driver],
       ["POST", (p) => `/v1/reservations/${p}/stop`, () => driver],
       ["DELETE", (p) => `/v1/reservations/${p}`, () => driver],
+      ["POST", (p) => `/v1/gateways/${p}/token`, () => OPERATOR],
+      ["POST", (p) => `/v1/gateways/${p}/health`, () => gateway],
     ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), pathParam, body, async ([method, path, token], param, payload) => send(method, path(param), token(), payload)),
