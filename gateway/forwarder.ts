@@ -4,7 +4,7 @@ import type { EventBus } from "../platform/event-bus.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { TopicNames } from "../protocol/index.ts";
 import { DEFAULT_BATCH_LIMITS, groupByTopic, takeBatch, toOutgoing, type BatchLimits, type Outgoing } from "./forward-batch.ts";
-import { encodeDeadLetter } from "./ingest/dead-letter.ts";
+import { encodeDeadLetter } from "../protocol/dead-letter-encoding.ts";
 import type { DurableQueue } from "./queue/durable-queue.ts";
 
 export interface ForwarderDeps {

@@ -5,3 +5,4 @@ export * from "./downstream.ts";
 export * from "./bus-records.ts";
 export * from "./decode.ts";
 export * from "./gateway-health.ts";
+export * from "./dead-letter-encoding.ts";

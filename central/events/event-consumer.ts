@@ -1,5 +1,5 @@
 import type { ConsumedRecord, EventBus, Subscription } from "../../platform/event-bus.ts";
-import type { DeadLetter } from "../../protocol/index.ts";
+import { encodeDeadLetter } from "../../protocol/index.ts";
 import type { CentralContext } from "../context.ts";
 import { pgErrorCode } from "../db/db.ts";
 import { applyBusRecord } from "./apply-bus-record.ts";
@@ -71,13 +71,16 @@ export async function handleEventRecord(ctx: CentralContext, bus: EventBus, reco
 async function deadLetter(ctx: CentralContext, bus: EventBus, record: ConsumedRecord, reason: string): Promise<void> {
   ctx.metrics.eventsDeadLettered.inc();
   ctx.log.warn({ key: record.key, offset: record.offset, reason }, "Event dead-lettered");
-  const letter: DeadLetter = {
+  // Bounded like the gateway's (protocol/dead-letter-encoding.ts): a record can be up to
+  // FORWARD_RECORD_MAX_BYTES and escaping can multiply it, so the letter keeps a prefix and says
+  // where the whole record still is.
+  const value = encodeDeadLetter({
     source: "central",
-    reason,
+    reason: `${reason} (${record.topic} partition ${record.partition} offset ${record.offset})`,
     topic: record.topic,
     cpId: record.key,
-    raw: record.value.slice(0, 64 * 1024),
+    raw: record.value,
     at: new Date(ctx.clock.now()).toISOString(),
-  };
-  await bus.publish(ctx.topics.deadLetters, [{ key: record.key, value: JSON.stringify(letter) }]);
+  });
+  await bus.publish(ctx.topics.deadLetters, [{ key: record.key, value }]);
 }

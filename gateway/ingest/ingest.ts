@@ -3,7 +3,7 @@ import { recordBytes } from "../../platform/record-bytes.ts";
 import { decodeUpstream, type EventOrigin, type UpEvent } from "../../protocol/index.ts";
 import type { DurableQueue } from "../queue/durable-queue.ts";
 import { encodeQueueRecord, type QueueRecord } from "../queue-record.ts";
-import { encodeDeadLetter } from "./dead-letter.ts";
+import { encodeDeadLetter } from "../../protocol/dead-letter-encoding.ts";
 
 export interface IngestDeps {
   queue: DurableQueue;

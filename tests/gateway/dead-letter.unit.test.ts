@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_MAX_BYTES, encodeDeadLetter, escapedPrefix } from "../../gateway/ingest/dead-letter.ts";
+import { DEAD_LETTER_MAX_BYTES, encodeDeadLetter, escapedPrefix } from "../../protocol/dead-letter-encoding.ts";
 import { deadLetterSchema } from "../../protocol/index.ts";
 
 const bytesOf = (s: string) => new TextEncoder().encode(s).byteLength;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Forwarder } from "../../gateway/forwarder.ts";
-import { DEAD_LETTER_MAX_BYTES } from "../../gateway/ingest/dead-letter.ts";
+import { DEAD_LETTER_MAX_BYTES } from "../../protocol/dead-letter-encoding.ts";
 import { createMemoryQueue } from "../../gateway/queue/memory-queue.ts";
 import { encodeQueueRecord, type QueueRecord } from "../../gateway/queue-record.ts";
 import type { BusErrorCode } from "../../platform/bus-error.ts";

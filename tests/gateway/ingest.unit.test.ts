@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_MAX_BYTES } from "../../gateway/ingest/dead-letter.ts";
+import { DEAD_LETTER_MAX_BYTES } from "../../protocol/dead-letter-encoding.ts";
 import { deadLetterLimit } from "../../gateway/ingest/dead-letter-limit.ts";
 import { createIngest } from "../../gateway/ingest/ingest.ts";
 import { createMemoryQueue } from "../../gateway/queue/memory-queue.ts";

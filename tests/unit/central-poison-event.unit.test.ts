@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleEventBatch, handleEventRecord } from "../../central/events/event-consumer.ts";
 import type { ConsumedRecord } from "../../platform/event-bus.ts";
 import { InProcessBus } from "../../platform/in-process-bus.ts";
+import { DEAD_LETTER_MAX_BYTES } from "../../protocol/index.ts";
 import { createCentralHarness, OPERATOR, type CentralHarness } from "../support/central-harness.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -39,6 +40,18 @@ describe("a poison event", () => {
     await waitFor(() => letters.length >= 1, { what: "dead letter" });
     expect(letters).toHaveLength(1);
     expect(JSON.parse(letters[0]!).reason).toMatch(/database refused the event \(23514\)/);
+  });
+
+  it("costs at most DEAD_LETTER_MAX_BYTES on the bus however large it is, and says where the whole record is", async () => {
+    const before = letters.length;
+    // 100 KB of control characters: JSON escapes each to 6 bytes, so a character cut would be ~600 KB.
+    const huge = { ...record("cp-p", "boot", { vendor: "x", model: "m", firmware: "f" }), value: "\u0001".repeat(100_000) };
+    await handleEventRecord(h.central.ctx, bus, huge);
+    await waitFor(() => letters.length > before, { what: "dead letter of the huge record" });
+    const letter = letters[before]!;
+    expect(new TextEncoder().encode(letter).byteLength).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
+    expect(JSON.parse(letter)).toMatchObject({ source: "central", truncated: true, rawBytes: 100_000 });
+    expect(JSON.parse(letter).reason).toContain(`partition 0 offset ${huge.offset}`);
   });
 
   it("in a batch, is dead-lettered alone: the records around it are applied, and so is an undecodable one's neighbour", async () => {

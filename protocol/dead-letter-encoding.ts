@@ -1,7 +1,7 @@
-import type { DeadLetter } from "../../protocol/index.ts";
+import type { DeadLetter } from "./bus-records.ts";
 
 /**
- * Largest dead letter the gateway produces, in UTF-8 bytes of its JSON: what it costs on the bus.
+ * Largest dead letter a gateway or Central produces, in UTF-8 bytes of its JSON: what it costs on the bus.
  * In the disk queue it is JSON inside JSON, so at most about twice that (see queue-record.ts).
  * Whatever a charger sends, a dead letter never costs more (docs/protocol.md, "Dead letters").
  */
