@@ -80,7 +80,13 @@ describe("production path: Central and gateway as separate processes on Kafka an
   });
 
   it("reports Kafka and PostgreSQL in readiness, and the consumer's state in health", async () => {
-    expect((await api("GET", "/readyz")).body).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
+    // Ready once every bus link is up: the bus reads "connecting" while a consumer (events, gateway
+    // health) is still joining its group after start.
+    const ready = await waitFor(async () => {
+      const r = (await api("GET", "/readyz")).body;
+      return r.status === "ready" ? r : null;
+    }, { timeoutMs: 60_000, what: "Central ready" });
+    expect(ready).toMatchObject({ status: "ready", checks: { database: true, bus: true } });
     const health = await waitFor(
       async () => {
         const h = (await api("GET", "/healthz")).body;
