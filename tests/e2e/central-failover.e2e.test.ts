@@ -66,7 +66,8 @@ describe("Central failover between two instances", { timeout: 240_000 }, () => {
       async () => ((await apiB("GET", "/v1/charge-points", OPERATOR)).body as { online: boolean }[]).filter((c) => c.online).length === CPS.length,
       { timeoutMs: 60_000, what: "all chargers online" },
     );
-  });
+    // Two Centrals, a gateway and a fleet start one after another, each step with its own deadline.
+  }, 300_000);
 
   afterAll(async () => {
     await fleet?.stop();
